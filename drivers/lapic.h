@@ -1,0 +1,27 @@
+/* lapic.h: the local APIC of each CPU (xAPIC MMIO or x2APIC MSRs) and the IOAPICs:
+ * interrupt delivery, end of interrupt, inter-processor interrupts and the per-CPU
+ * timer that drives the scheduler tick. */
+#ifndef DRIVERS_LAPIC_H
+#define DRIVERS_LAPIC_H
+
+#include <stdint.h>
+
+/* Enable this CPU's LAPIC (spurious vector, task priority 0); masks the legacy PIC
+ * when called on the boot CPU. */
+void lapic_init_cpu(void);
+uint32_t lapic_id(void);
+void lapic_eoi(void);
+void lapic_send_ipi(uint32_t apic_id, int vector);
+void lapic_send_nmi_all_others(void);
+/* INIT and STARTUP for AP bring-up (page = trampoline physical address >> 12). */
+void lapic_send_init(uint32_t apic_id);
+void lapic_send_sipi(uint32_t apic_id, uint8_t page);
+/* Periodic timer at hz on this CPU delivering `vector` (calibrated once). */
+void lapic_timer_start(uint32_t hz, int vector);
+
+/* Route ISA IRQ `irq` (after MADT overrides) or a GSI to `vector` on the CPU with
+ * `apic_id`; 0 or -ENODEV when no IOAPIC serves it. */
+int ioapic_route_isa(uint8_t irq, int vector, uint32_t apic_id);
+int ioapic_route_gsi(uint32_t gsi, int vector, uint32_t apic_id, int level, int active_low);
+
+#endif

@@ -1,0 +1,100 @@
+/* main.c: the boot CPU's path from the loader to a running kernel, in init order. */
+#include <stdint.h>
+
+#include "arch/cpu.h"
+#include "arch/trap.h"
+#include "drivers/acpi.h"
+#include "drivers/lapic.h"
+#include "drivers/serial.h"
+#include "kernel/bootinfo.h"
+#include "kernel/config.h"
+#include "kernel/cpu.h"
+#include "kernel/fpu.h"
+#include "kernel/heap.h"
+#include "kernel/log.h"
+#include "kernel/panic.h"
+#include "kernel/pmm.h"
+#include "kernel/power.h"
+#include "kernel/random.h"
+#include "kernel/selftest.h"
+#include "kernel/smp.h"
+#include "kernel/thread.h"
+#include "kernel/time.h"
+#include "kernel/timer.h"
+#include "kernel/version.h"
+#include "kernel/vmm.h"
+
+#define MIN_MEMORY (6UL << 20)
+
+uint64_t boot_tsc;
+
+static void config_error(void *ctx, const char *msg)
+{
+	(void)ctx;
+	kwarn("%s", msg);
+}
+
+static __attribute__((noreturn)) void halt_forever(void)
+{
+	for (;;) {
+		irq_disable();
+		cpu_halt();
+	}
+}
+
+/* The rest of boot runs as a kernel thread so that it can sleep and be preempted. */
+static void init_thread(void *arg)
+{
+	(void)arg;
+	smp_start_aps();
+	random_init();
+	uint64_t ready_ns = tsc_to_ns(rdtsc() - boot_tsc);
+	kinfo("shoal: ready in %lu.%03lu ms (%d cpus online)", ready_ns / 1000000,
+	      (ready_ns / 1000) % 1000, smp_online());
+
+	if (config.selftest) {
+		int failed = selftest_run();
+		power_debug_exit(failed ? 2 : 1);
+		power_off();
+	}
+}
+
+void kmain(uint32_t magic, uint32_t info)
+{
+	boot_tsc = rdtsc();
+	serial_init();
+	trap_init_cpu(0);
+	fpu_init_cpu();
+
+	if (bootinfo_parse(magic, info) < 0) {
+		log_emergency("shoal: not started by a multiboot or PVH loader (magic 0x%x); "
+			      "boot with GRUB (multiboot2), QEMU -kernel or iPXE. Halting.\n",
+			      magic);
+		halt_forever();
+	}
+	if (boot_info.usable_bytes < MIN_MEMORY) {
+		log_emergency("shoal: only %lu KiB of usable memory, need at least %lu KiB. "
+			      "Halting.\n",
+			      boot_info.usable_bytes >> 10, MIN_MEMORY >> 10);
+		halt_forever();
+	}
+
+	pmm_init();
+	vmm_init();
+	heap_init();
+	acpi_init();
+	kinfo("shoal " SHOAL_VERSION " booting: %d cpus, %lu MiB", ncpus,
+	      (unsigned long)(pmm_total_bytes() >> 20));
+
+	config_defaults(&config);
+	config_parse(&config, boot_info.cmdline, config_error, 0);
+	log_set_console_level((enum log_level)config.log_level);
+
+	time_init();
+	lapic_init_cpu();
+	timer_init();
+	sched_init();
+	thread_start(thread_create("init", init_thread, 0, THREAD_ANY_CPU));
+	sched_run(); /* becomes this CPU's idle thread */
+	panic("sched_run returned");
+}
