@@ -96,7 +96,7 @@ _start:
 	mov %eax, %cr4
 	mov $PHYS(boot_pml4), %eax
 	mov %eax, %cr3
-	mov $0xc0000080, %ecx		/* EFER.LME | EFER.NXE */
+	mov $0xc0000080, %ecx		/* EFER.LME (vmm_init turns on NXE) */
 	rdmsr
 	or $0x100, %eax
 	wrmsr

@@ -25,6 +25,14 @@ static void copy_str(char *d, size_t n, uint64_t pa)
 	d[i] = 0;
 }
 
+static void copy_rsdp(uint64_t pa, uint32_t len)
+{
+	if (len > sizeof boot_info.rsdp)
+		len = sizeof boot_info.rsdp;
+	memcpy(boot_info.rsdp, phys(pa), len);
+	boot_info.rsdp_len = (int)len;
+}
+
 static void add_range(uint64_t base, uint64_t len, uint32_t type)
 {
 	if (boot_info.nranges == BOOT_MAX_RANGES || len == 0)
@@ -70,8 +78,8 @@ static void parse_mb2(uint64_t info)
 		}
 		case 14: /* ACPI 1.0 RSDP copy */
 		case 15: /* ACPI 2.0+ RSDP copy: preferred */
-			if (type == 15 || !boot_info.rsdp)
-				boot_info.rsdp = p + 8;
+			if (type == 15 || !boot_info.rsdp_len)
+				copy_rsdp(p + 8, size - 8);
 			break;
 		}
 		p += (size + 7) & ~7u;
@@ -132,7 +140,8 @@ static void parse_pvh(uint64_t info)
 	struct pvh_info *pi = phys(info);
 	if (pi->cmdline_paddr)
 		copy_str(boot_info.cmdline, sizeof boot_info.cmdline, pi->cmdline_paddr);
-	boot_info.rsdp = pi->rsdp_paddr;
+	if (pi->rsdp_paddr)
+		copy_rsdp(pi->rsdp_paddr, 36);
 	uint64_t *mod = phys(pi->modlist_paddr);
 	for (uint32_t i = 0; pi->modlist_paddr && i < pi->nr_modules; i++, mod += 4)
 		add_module(mod[0], mod[0] + mod[1], mod[2]);

@@ -28,7 +28,10 @@ struct boot_info {
 	int nranges;
 	struct boot_module modules[BOOT_MAX_MODULES];
 	int nmodules;
-	uint64_t rsdp; /* physical address of the ACPI RSDP copy, 0 if the loader gave none */
+	/* The loader's copy of the ACPI RSDP (up to 36 bytes), kept here because the
+	 * loader's memory is reused once the page allocator runs. */
+	uint8_t rsdp[36];
+	int rsdp_len; /* 0: the loader gave none; search the BIOS areas */
 	uint64_t usable_bytes;
 };
 
