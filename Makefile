@@ -44,11 +44,13 @@ endif
 
 $(B)/k/%.c.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(KCFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(KCFLAGS) -c $< -o $@
 
 $(B)/k/%.S.o: %.S | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(KCFLAGS) $(KASFLAGS) -c $< -o $@
+	@echo "  AS      $<"
+	@$(CC) $(KCFLAGS) $(KASFLAGS) -c $< -o $@
 
 # Two links: the second carries the symbol table of the first (for backtraces).
 $(B)/ksyms0.o: scripts/ksyms.sh

@@ -30,7 +30,8 @@ $(B)/musl/include/bits/syscall.h: | $(DEPS_STAMP)
 
 $(B)/musl/%.c.o: $(MUSL)/src/%.c $(MUSL_GEN)
 	@mkdir -p $(dir $@)
-	$(CC) $(MUSL_CFLAGS) -c $< -o $@
+	@echo "  CC      musl/$*.c"
+	@$(CC) $(MUSL_CFLAGS) -c $< -o $@
 
 $(B)/musl/%.s.o: $(MUSL)/src/%.s | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
