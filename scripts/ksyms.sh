@@ -7,7 +7,7 @@ nm -n "$1" | awk '
 		print "\t.section .ksyms, \"a\""
 		print "\t.globl ksym_count, ksym_table, ksym_names"
 		print "\t.align 8"
-		print "ksym_count:\t.quad " n
+		print "ksym_count:\t.quad " n + 0
 		print "ksym_table:"
 		off = 0
 		for (i = 0; i < n; i++) {
