@@ -59,12 +59,14 @@ $(B)/ksyms0.o: scripts/ksyms.sh
 	$(CC) -c $(B)/ksyms0.S -o $@
 
 $(B)/shoal0.elf: $(KOBJ) $(MUSL_OBJ) $(B)/ksyms0.o boot/link.ld
-	$(LD) $(LDFLAGS) -o $@ $(KOBJ) $(MUSL_OBJ) $(B)/ksyms0.o
+	@echo "  LD      $@"
+	@$(LD) $(LDFLAGS) -o $@ $(KOBJ) $(MUSL_OBJ) $(B)/ksyms0.o
 
 $(B)/shoal.elf: $(B)/shoal0.elf
-	./scripts/ksyms.sh $< > $(B)/ksyms.S
-	$(CC) -c $(B)/ksyms.S -o $(B)/ksyms.o
-	$(LD) $(LDFLAGS) -o $@ $(KOBJ) $(MUSL_OBJ) $(B)/ksyms.o
+	@./scripts/ksyms.sh $< > $(B)/ksyms.S
+	@$(CC) -c $(B)/ksyms.S -o $(B)/ksyms.o
+	@echo "  LD      $@"
+	@$(LD) $(LDFLAGS) -o $@ $(KOBJ) $(MUSL_OBJ) $(B)/ksyms.o
 	@cmp -s <(nm $< | grep -i ' t ' ) <(nm $@ | grep -i ' t ') || \
 		{ echo "ksyms: text moved between links"; rm -f $@; exit 1; }
 

@@ -1,13 +1,14 @@
 #!/bin/sh
 # ksyms.sh ELF > ksyms.S: the kernel's text symbols, sorted, for symbolized backtraces.
 set -e
-nm -n "$1" | awk '
+{ [ "$1" = /dev/null ] || nm -n "$1"; } | awk '
+	BEGIN { n = 0 }
 	$2 ~ /^[tTwW]$/ && $3 !~ /^\./ { addr[n] = $1; name[n] = $3; n++ }
 	END {
 		print "\t.section .ksyms, \"a\""
 		print "\t.globl ksym_count, ksym_table, ksym_names"
 		print "\t.align 8"
-		print "ksym_count:\t.quad " n + 0
+		print "ksym_count:\t.quad " n
 		print "ksym_table:"
 		off = 0
 		for (i = 0; i < n; i++) {
