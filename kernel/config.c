@@ -21,6 +21,7 @@ struct key {
 
 static const char *const levels[] = {"debug", "info", "warn", "error", 0};
 static const char *const panics[] = {"halt", "reboot", "poweroff", 0};
+static const char *const crashes[] = {"none", "panic", "pagefault", "ud", "stack", 0};
 
 #define F(field) offsetof(struct config, field), sizeof(((struct config *)0)->field)
 static const struct key keys[] = {
@@ -30,6 +31,7 @@ static const struct key keys[] = {
 	{"smp", K_INT, F(smp), 0, 64, 0},
 	{"panic", K_ENUM, F(panic), 0, 0, panics},
 	{"debug.exit", K_BOOL, F(debug_exit), 0, 0, 0},
+	{"debug.crash", K_ENUM, F(debug_crash), 0, 0, crashes},
 	{"tick", K_INT, F(tick_hz), CONFIG_MIN_TICK_HZ, CONFIG_MAX_TICK_HZ, 0},
 	{"slice", K_INT, F(slice_ms), CONFIG_MIN_SLICE_MS, CONFIG_MAX_SLICE_MS, 0},
 };

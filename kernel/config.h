@@ -14,6 +14,7 @@
 #include "kernel/config_defaults.h"
 
 enum panic_action { PANIC_HALT, PANIC_REBOOT, PANIC_POWEROFF };
+enum debug_crash { CRASH_NONE, CRASH_PANIC, CRASH_PAGEFAULT, CRASH_UD, CRASH_STACK };
 
 struct config {
 	char name[CONFIG_NAME_MAX];	/* name=: node name */
@@ -22,6 +23,7 @@ struct config {
 	int smp;			/* smp=N: start at most N CPUs (0 = all) */
 	enum panic_action panic;	/* panic=halt|reboot|poweroff */
 	bool debug_exit;		/* debug.exit=1: exit QEMU through isa-debug-exit */
+	int debug_crash;		/* debug.crash=none|panic|pagefault|ud|stack: test the panic path */
 	int tick_hz;			/* tick=HZ: scheduler tick rate */
 	int slice_ms;			/* slice=MS: time slice of a thread */
 };

@@ -9,6 +9,7 @@
 #include "kernel/bootinfo.h"
 #include "kernel/config.h"
 #include "kernel/cpu.h"
+#include "kernel/crashtest.h"
 #include "kernel/fpu.h"
 #include "kernel/heap.h"
 #include "kernel/log.h"
@@ -52,6 +53,7 @@ static void init_thread(void *arg)
 	kinfo("shoal: ready in %lu.%03lu ms (%d cpus online)", ready_ns / 1000000,
 	      (ready_ns / 1000) % 1000, smp_online());
 
+	crashtest_run(config.debug_crash);
 	if (config.selftest) {
 		int failed = selftest_run();
 		power_debug_exit(failed ? 2 : 1);
