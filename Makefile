@@ -26,6 +26,7 @@ KSRC := $(wildcard boot/*.S kernel/*.c kernel/arch/x86_64/*.c kernel/arch/x86_64
 KOBJ := $(patsubst %,$(B)/k/%.o,$(KSRC))
 
 include mk/musl.mk
+include mk/mbedtls.mk
 
 all: $(B)/shoal.elf $(B)/userland.cpio
 
@@ -58,15 +59,15 @@ $(B)/ksyms0.o: scripts/ksyms.sh
 	./scripts/ksyms.sh /dev/null > $(B)/ksyms0.S
 	$(CC) -c $(B)/ksyms0.S -o $@
 
-$(B)/shoal0.elf: $(KOBJ) $(MUSL_OBJ) $(B)/ksyms0.o boot/link.ld
+$(B)/shoal0.elf: $(KOBJ) $(MUSL_OBJ) $(MBEDTLS_LIB) $(B)/ksyms0.o boot/link.ld
 	@echo "  LD      $@"
-	@$(LD) $(LDFLAGS) -o $@ $(KOBJ) $(MUSL_OBJ) $(B)/ksyms0.o
+	@$(LD) $(LDFLAGS) -o $@ $(KOBJ) $(MUSL_OBJ) $(MBEDTLS_LIB) $(B)/ksyms0.o
 
 $(B)/shoal.elf: $(B)/shoal0.elf
 	@./scripts/ksyms.sh $< > $(B)/ksyms.S
 	@$(CC) -c $(B)/ksyms.S -o $(B)/ksyms.o
 	@echo "  LD      $@"
-	@$(LD) $(LDFLAGS) -o $@ $(KOBJ) $(MUSL_OBJ) $(B)/ksyms.o
+	@$(LD) $(LDFLAGS) -o $@ $(KOBJ) $(MUSL_OBJ) $(MBEDTLS_LIB) $(B)/ksyms.o
 	@cmp -s <(nm $< | grep -i ' t ' ) <(nm $@ | grep -i ' t ') || \
 		{ echo "ksyms: text moved between links"; rm -f $@; exit 1; }
 
@@ -81,12 +82,14 @@ $(B)/shoal.iso: $(B)/shoal.elf $(B)/userland.cpio boot/grub-iso.cfg
 	rm -rf $(B)/iso && mkdir -p $(B)/iso/boot/grub
 	cp $(B)/shoal.elf $(B)/userland.cpio $(B)/iso/boot/
 	cp boot/grub-iso.cfg $(B)/iso/boot/grub/grub.cfg
-	grub-mkrescue -o $@ $(B)/iso 2>/dev/null
+	@echo "  ISO     $@"
+	@grub-mkrescue -o $@ $(B)/iso >$(B)/iso.log 2>&1 || { cat $(B)/iso.log; exit 1; }
 
 run: all
 	./scripts/run.sh
 
-test: all
+# tests/run.sh builds what it tests itself, so a broken build is a counted failure.
+test:
 	./tests/run.sh
 
 bench: all
@@ -96,9 +99,10 @@ lint:
 	./scripts/lint.sh
 
 clean:
-	rm -rf $(B)/k $(B)/musl $(B)/*.elf $(B)/*.o $(B)/*.S $(B)/*.iso $(B)/iso $(B)/tests \
+	rm -rf $(B)/k $(B)/musl $(B)/*.elf $(B)/*.o $(B)/*.S $(B)/*.iso $(B)/iso $(B)/iso.log $(B)/tests \
 		$(B)/userland.cpio $(B)/userland-root
 
 .PHONY: all iso run test bench lint clean
 SHELL := /bin/bash
 -include $(KOBJ:.o=.d)
+include mk/tests.mk

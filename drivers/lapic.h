@@ -10,6 +10,9 @@
  * when called on the boot CPU. */
 void lapic_init_cpu(void);
 uint32_t lapic_id(void);
+/* This CPU's APIC id as CPUID reports it (leaf 0xB, else leaf 1): usable before
+ * lapic_init_cpu, e.g. by an AP finding out which CPU it is. */
+uint32_t lapic_id_cpuid(void);
 void lapic_eoi(void);
 void lapic_send_ipi(uint32_t apic_id, int vector);
 void lapic_send_nmi_all_others(void);

@@ -21,6 +21,7 @@ struct key {
 
 static const char *const levels[] = {"debug", "info", "warn", "error", 0};
 static const char *const panics[] = {"halt", "reboot", "poweroff", 0};
+static const char *const fpu_modes[] = {"auto", "fxsave", 0};
 static const char *const crashes[] = {"none", "panic", "pagefault", "ud", "stack", 0};
 
 #define F(field) offsetof(struct config, field), sizeof(((struct config *)0)->field)
@@ -34,6 +35,7 @@ static const struct key keys[] = {
 	{"debug.crash", K_ENUM, F(debug_crash), 0, 0, crashes},
 	{"tick", K_INT, F(tick_hz), CONFIG_MIN_TICK_HZ, CONFIG_MAX_TICK_HZ, 0},
 	{"slice", K_INT, F(slice_ms), CONFIG_MIN_SLICE_MS, CONFIG_MAX_SLICE_MS, 0},
+	{"fpu", K_ENUM, F(fpu), 0, 0, fpu_modes},
 };
 
 void config_defaults(struct config *c)
@@ -45,6 +47,7 @@ void config_defaults(struct config *c)
 	c->panic = PANIC_HALT;
 	c->tick_hz = CONFIG_DEFAULT_TICK_HZ;
 	c->slice_ms = CONFIG_DEFAULT_SLICE_MS;
+	c->fpu = CONFIG_DEFAULT_FPU;
 }
 
 static void report(config_error_fn err, void *ctx, const char *fmt, ...)

@@ -13,5 +13,6 @@
 #define CONFIG_DEFAULT_SLICE_MS 10
 #define CONFIG_MIN_SLICE_MS 1
 #define CONFIG_MAX_SLICE_MS 1000
+#define CONFIG_DEFAULT_FPU 0	  /* auto: XSAVE when the CPU has it (nested hypervisors: fpu=fxsave) */
 
 #endif

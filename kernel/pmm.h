@@ -23,4 +23,17 @@ void pmm_free_kva(void *p, size_t bytes);
 uint64_t pmm_total_bytes(void);
 uint64_t pmm_free_bytes(void);
 
+/* Order of the allocated block that starts at phys, or -EINVAL if none starts there. */
+int pmm_block_order(uint64_t phys);
+/* A 16-bit tag per page for the owner of an allocated block (the heap marks its pages
+ * with it). Reads 0 for pages the allocator does not manage; a block's first page reads
+ * 0 after allocation and after free; the owner clears tags it set on other pages. */
+void pmm_set_tag(uint64_t phys, uint16_t tag);
+uint16_t pmm_tag(uint64_t phys);
+
+/* Until vmm_init has mapped all of physical memory only the pages below
+ * PMM_EARLY_LIMIT are handed out; vmm_init then calls pmm_add_high for the rest. */
+#define PMM_EARLY_LIMIT (1UL << 30)
+void pmm_add_high(void);
+
 #endif

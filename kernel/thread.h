@@ -10,6 +10,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kernel/timer.h"
+
+struct waitq;
+
 #define THREAD_ANY_CPU -1
 #define THREAD_NAME_MAX 24
 #define THREAD_STACK_SIZE (16 * 1024)
@@ -35,6 +39,11 @@ struct thread {
 	struct thread *all_next;/* list of all threads */
 	struct thread *joiner;	/* thread waiting in thread_join */
 	void *task;		/* owning user task (issue 5), NULL for kernel threads */
+	struct thread *wait_next; /* wait queue link (sync.c): a thread that timed out is
+				   * READY on a run queue and still on a wait queue */
+	struct waitq *waitq;	/* wait queue it is on, NULL when none (sync.c) */
+	struct timer timer;	/* sched_block's deadline */
+	bool exited;		/* DEAD and switched away from: thread_join may free it */
 };
 
 /* A new thread that will run fn(arg) on cpu (or the least loaded one with

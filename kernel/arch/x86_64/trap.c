@@ -193,7 +193,9 @@ void trap(struct trapframe *tf)
 			kwarn("trap: unexpected interrupt vector %d", v);
 			irq_eoi();
 		}
-		cpu->irq_depth--;
+		/* Not cpu->: the scheduler may have preempted the interrupted thread inside
+		 * the handler and resumed it later on another CPU. */
+		this_cpu()->irq_depth--;
 		return;
 	}
 	if (handlers[v]) { /* e.g. a page-fault handler that maps on demand */

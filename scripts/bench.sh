@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# `make bench`: boot-time, size and memory-floor figures for shoal beside a minimal Linux
+# guest on the same QEMU settings, measured in one run. Prints a table; key=value lines go to
+# build/bench/results.txt. Exits non-zero only when a required figure could not be measured.
+#
+# Environment knobs (defaults keep the whole run under ~5 minutes on a 2-core host):
+#   BENCH_RUNS=10        boots per shoal median (and the Linux direct-boot median)
+#   BENCH_LINUX_RUNS     Linux direct-boot runs (default BENCH_RUNS; ~5 s each under TCG)
+#   BENCH_ISO_RUNS       shoal ISO boots (default BENCH_RUNS)
+#   BENCH_LINUX_ISO_RUNS Linux ISO boots (default 5, at most BENCH_RUNS; 0 skips the Linux ISO)
+#   BENCH_SMP=4 BENCH_MEM=128 BENCH_MACHINE=q35 BENCH_NODEFAULTS=1 BENCH_KVM=1 (0: no probe)
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+B=build
+out=$B/bench
+mkdir -p "$out"
+
+runs=${BENCH_RUNS:-10}
+linux_runs=${BENCH_LINUX_RUNS:-$runs}
+iso_runs=${BENCH_ISO_RUNS:-$runs}
+linux_iso_runs=${BENCH_LINUX_ISO_RUNS:-$((runs < 5 ? runs : 5))}
+linux_smp1_runs=${BENCH_LINUX_SMP1_RUNS:-$((runs < 3 ? runs : 3))}
+
+for f in $B/shoal.elf $B/userland.cpio; do
+	[ -s "$f" ] || { echo "bench: $f missing (run make)" >&2; exit 1; }
+done
+
+# The ISO as `make iso` builds it. A failure leaves the ISO figure unmeasured (so the run
+# fails at the end) but every other figure is still measured.
+iso=$B/shoal.iso
+if ! make --no-print-directory iso >"$out/iso.log" 2>&1; then
+	echo "bench: make iso failed, ISO figures will be missing:" >&2
+	tail -n 5 "$out/iso.log" >&2
+	iso=
+fi
+rm -f "$out/iso.log"
+# The GRUB menu timeout is part of the ISO figure; say what it was.
+grub_timeout=$(sed -n 's/^[[:space:]]*set[[:space:]]\+timeout=\([0-9]\+\).*/\1/p' \
+	boot/grub-iso.cfg 2>/dev/null | head -n1)
+
+# The baseline Linux guest (downloaded once, cached under build/bench/linux); its ISO waits
+# in the GRUB menu as long as shoal's does.
+GUEST_ISO=$((linux_iso_runs > 0 ? 1 : 0)) GUEST_GRUB_TIMEOUT=${grub_timeout:-0} \
+	./scripts/linux-guest.sh
+
+# Command lines come from the project's launcher when it is there.
+launcher=
+[ -x scripts/qemu.sh ] && launcher=scripts/qemu.sh
+
+exec python3 scripts/bench/bench.py \
+	--launcher "$launcher" --elf $B/shoal.elf --cpio $B/userland.cpio ${iso:+--iso "$iso"} \
+	--grub-timeout "${grub_timeout:-?}s" \
+	--linux-dir "$out/linux" --results "$out/results.txt" \
+	--runs "$runs" --linux-runs "$linux_runs" --iso-runs "$iso_runs" \
+	--linux-iso-runs "$linux_iso_runs" --linux-smp1-runs "$linux_smp1_runs" \
+	--smp "${BENCH_SMP:-4}" --mem "${BENCH_MEM:-128}" --machine "${BENCH_MACHINE:-q35}" \
+	--nodefaults "${BENCH_NODEFAULTS:-1}" --kvm "${BENCH_KVM:-1}"

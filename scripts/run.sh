@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# run.sh: `make run`. Boots one shoal node in QEMU (direct boot, TCG unless
+# SHOAL_ACCEL=kvm) with its serial console on this terminal; Ctrl-A X quits QEMU.
+# User-mode networking forwards 127.0.0.1:7373 on the host to the node's console port.
+#
+# When stdin is not a terminal (CI, scripts) it boots, waits for the ready line (bounded),
+# prints the banner and ready lines and exits 0, or non-zero if the node never got ready.
+# QEMU is never left running.
+#
+# Environment: SHOAL_ACCEL=tcg|kvm, SMP (default 2), MEM (MiB, default 256), APPEND
+# (extra kernel command line), READY_SECS (bound of the non-interactive wait, default 30).
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 2
+
+CONSOLE_PORT=7373
+SMP=${SMP:-2}
+MEM=${MEM:-256}
+APPEND=${APPEND:-}
+READY_SECS=${READY_SECS:-30}
+
+opts=(--smp "$SMP" --mem "$MEM" --hostfwd "tcp:127.0.0.1:$CONSOLE_PORT-:$CONSOLE_PORT")
+[ -n "$APPEND" ] && opts+=(--append "$APPEND")
+
+if [ -t 0 ]; then
+	echo "shoal: booting one node (Ctrl-A X quits QEMU; console port 127.0.0.1:$CONSOLE_PORT)"
+	# mon:stdio multiplexes QEMU's monitor on the terminal: that is what makes Ctrl-A X work.
+	# QEMU is the foreground process of this terminal, so it ends with the session.
+	exec ./scripts/qemu.sh "${opts[@]}" --serial mon:stdio
+fi
+
+# Not a terminal: a bounded boot to the ready line.
+# shellcheck source=tests/lib.sh
+. tests/lib.sh
+qemu_start run "${opts[@]}"
+if qemu_wait_line "$RE_READY" "$READY_SECS"; then
+	qemu_stop
+	head -n 1 "$QEMU_LOG"
+	log_line "$RE_BANNER"
+	log_line "$RE_READY"
+	exit 0
+fi
+qemu_stop
+echo "shoal: the node did not get ready: $QEMU_WHY" >&2
+tail -n 20 "$QEMU_LOG" | tr -d '\r' >&2
+exit 1
