@@ -12,12 +12,13 @@
  *   NameOp ('\')? "_S5_" PackageOp PkgLength NumElements SLP_TYPa SLP_TYPb ...
  * where each value is ZeroOp, OneOp, OnesOp or a BytePrefix/WordPrefix/DWordPrefix
  * constant. That is what every firmware we know of emits for \_S5. */
+#include "drivers/acpi.h"
+
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
 
 #include "arch/cpu.h"
-#include "drivers/acpi.h"
 #include "kernel/bootinfo.h"
 #include "kernel/cpu.h"
 #include "kernel/log.h"
@@ -29,7 +30,7 @@ struct acpi_info acpi;
 #define RSDP_SIG "RSD PTR "
 #define RSDP_V1_LEN 20
 #define RSDP_V2_LEN 36
-#define EBDA_SEG_PTR 0x40e	/* BDA word: EBDA segment */
+#define EBDA_SEG_PTR 0x40e /* BDA word: EBDA segment */
 #define EBDA_SCAN_LEN 1024
 #define BIOS_ROM_START 0xe0000
 #define BIOS_ROM_END 0x100000
@@ -229,12 +230,30 @@ static size_t aml_int(const uint8_t *p, size_t n, uint32_t *v)
 	if (n < 1)
 		return 0;
 	switch (p[0]) {
-	case AML_ZERO_OP: *v = 0; return 1;
-	case AML_ONE_OP: *v = 1; return 1;
-	case AML_ONES_OP: *v = 0xffffffff; return 1;
-	case AML_BYTE_PREFIX: if (n < 2) return 0; *v = p[1]; return 2;
-	case AML_WORD_PREFIX: if (n < 3) return 0; *v = rd16(p + 1); return 3;
-	case AML_DWORD_PREFIX: if (n < 5) return 0; *v = rd32(p + 1); return 5;
+	case AML_ZERO_OP:
+		*v = 0;
+		return 1;
+	case AML_ONE_OP:
+		*v = 1;
+		return 1;
+	case AML_ONES_OP:
+		*v = 0xffffffff;
+		return 1;
+	case AML_BYTE_PREFIX:
+		if (n < 2)
+			return 0;
+		*v = p[1];
+		return 2;
+	case AML_WORD_PREFIX:
+		if (n < 3)
+			return 0;
+		*v = rd16(p + 1);
+		return 3;
+	case AML_DWORD_PREFIX:
+		if (n < 5)
+			return 0;
+		*v = rd32(p + 1);
+		return 5;
 	}
 	return 0;
 }
@@ -409,11 +428,11 @@ SELFTEST(acpi_madt)
 SELFTEST(acpi_s5_decode)
 {
 	/* Name(\_S5, Package(4) {0x05, 0x05, Zero, Zero}) as iasl emits it */
-	static const uint8_t a[] = {0x10, 0x08, 0x5c, '_', 'S', '5', '_', 0x12, 0x0a, 0x04,
-				    0x0a, 0x05, 0x0a, 0x05, 0x00, 0x00};
+	static const uint8_t a[] = {0x10, 0x08, 0x5c, '_',  'S',  '5',	'_',  0x12,
+				    0x0a, 0x04, 0x0a, 0x05, 0x0a, 0x05, 0x00, 0x00};
 	/* Name(_S5, Package {Zero, One}) and a reference to _S5_ before it */
-	static const uint8_t b[] = {0x70, '_', 'S', '5', '_', 0x08, '_', 'S', '5', '_', 0x12,
-				    0x04, 0x02, 0x00, 0x01};
+	static const uint8_t b[] = {0x70, '_', 'S',  '5',  '_',	 0x08, '_', 'S',
+				    '5',  '_', 0x12, 0x04, 0x02, 0x00, 0x01};
 	static const uint8_t none[] = {0x08, '_', 'S', '4', '_', 0x12, 0x04, 0x02, 0x00, 0x01};
 	uint16_t x = 9, y = 9;
 	CHECK(find_s5(a, sizeof a, &x, &y) == 0 && x == 5 && y == 5);

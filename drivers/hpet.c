@@ -1,13 +1,14 @@
 /* hpet.c: the HPET main counter as a reference clock (IA-PC HPET spec 1.0a, 2.3). */
+#include "drivers/hpet.h"
+
 #include <errno.h>
 
 #include "drivers/acpi.h"
-#include "drivers/hpet.h"
 #include "kernel/log.h"
 #include "kernel/vmm.h"
 
 #define HPET_MMIO_SIZE 1024
-#define HPET_CAP 0x000		/* general capabilities and id */
+#define HPET_CAP 0x000 /* general capabilities and id */
 #define HPET_CONFIG 0x010
 #define HPET_COUNTER 0x0f0
 #define HPET_CAP_PERIOD_SHIFT 32 /* counter period in femtoseconds, bits 63:32 */

@@ -34,7 +34,7 @@
 #define MAX_XAPIC_DEST 0xff
 
 /* MPS INTI flags of an interrupt source override */
-#define INTI_POLARITY(f) ((f) & 3)
+#define INTI_POLARITY(f) ((f)&3)
 #define INTI_TRIGGER(f) (((f) >> 2) & 3)
 #define INTI_ACTIVE_HIGH 1
 #define INTI_ACTIVE_LOW 3

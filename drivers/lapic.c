@@ -9,12 +9,13 @@
  * The timer's rate is measured once against the TSC, which time_init calibrated
  * against the HPET (or the PIT): the TSC is the most precise reference we have and
  * costs nothing to read, so 2 ms is plenty. */
+#include "drivers/lapic.h"
+
 #include <errno.h>
 
 #include "arch/cpu.h"
 #include "arch/trap.h"
 #include "drivers/acpi.h"
-#include "drivers/lapic.h"
 #include "drivers/pic.h"
 #include "kernel/cpu.h"
 #include "kernel/log.h"
@@ -105,12 +106,15 @@ static void choose_mode(void)
 	uint32_t a, b, c, d;
 	cpuid(1, 0, &a, &b, &c, &d);
 	x2 = (c & CPUID1_ECX_X2APIC) || (rdmsr(MSR_APIC_BASE) & APIC_BASE_X2APIC);
-	if (x2)
+	if (x2) {
+		kdebug("lapic: x2apic mode");
 		return;
+	}
 	uint64_t phys = acpi.lapic_addr ? acpi.lapic_addr : rdmsr(MSR_APIC_BASE) & ~0xfffUL;
 	mmio = vmm_map_mmio(phys, LAPIC_MMIO_SIZE);
 	if (!mmio)
 		panic("lapic: cannot map the local APIC at 0x%lx", phys);
+	kdebug("lapic: xapic mode at 0x%lx", phys);
 }
 
 void lapic_init_cpu(void)

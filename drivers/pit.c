@@ -1,8 +1,9 @@
 /* pit.c: 8254 PIT channel 2 in mode 0 (interrupt on terminal count) as a polled
  * one-shot timer. Channel 2's gate and output are wired to port 0x61 (bits 0 and 5);
  * bit 1 would drive the speaker, and stays off. */
-#include "arch/cpu.h"
 #include "drivers/pit.h"
+
+#include "arch/cpu.h"
 
 #define PIT_CH0_DATA 0x40
 #define PIT_CH2_DATA 0x42

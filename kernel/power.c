@@ -7,6 +7,8 @@
  * tables, and finally a halt. Reset tries the FADT's reset register, the PCI reset
  * control port 0xCF9, the keyboard controller, and last a triple fault (an IDT with no
  * entries). Each step is given a moment to act before the next is tried. */
+#include "kernel/power.h"
+
 #include <stdbool.h>
 
 #include "arch/cpu.h"
@@ -15,7 +17,6 @@
 #include "drivers/lapic.h"
 #include "kernel/cpu.h"
 #include "kernel/log.h"
-#include "kernel/power.h"
 #include "kernel/smp.h"
 #include "kernel/time.h"
 #include "kernel/vmm.h"
@@ -26,11 +27,11 @@
 #define PM1_SLP_EN (1u << 13)
 #define ACPI_ENABLE_WAIT_US 300000
 #define ACPI_ENABLE_POLL_US 1000
-#define SETTLE_US 100000	/* time given to each method before the next */
+#define SETTLE_US 100000 /* time given to each method before the next */
 
-#define QEMU_PM_PORT 0x604	/* QEMU q35/ICH9 and newer piix: PM1a control */
-#define BOCHS_PM_PORT 0xb004	/* Bochs and old QEMU */
-#define QEMU_S5_VALUE 0x2000	/* SLP_EN with SLP_TYP 0 */
+#define QEMU_PM_PORT 0x604   /* QEMU q35/ICH9 and newer piix: PM1a control */
+#define BOCHS_PM_PORT 0xb004 /* Bochs and old QEMU */
+#define QEMU_S5_VALUE 0x2000 /* SLP_EN with SLP_TYP 0 */
 
 #define RESET_CF9_PORT 0xcf9
 #define CF9_SYS_RST 0x02

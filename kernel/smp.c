@@ -14,8 +14,13 @@
  * IPI. A target runs the function in the IPI handler and clears its bit; the caller
  * waits, with interrupts off, for the mask to empty. A CPU that wants to start a call
  * while another call is in flight spins for its turn and meanwhile runs any call aimed
- * at itself, so two CPUs calling each other at once cannot deadlock. */
+ * at itself, so two CPUs calling each other at once cannot deadlock. A target that
+ * spins with interrupts off for a lock the caller holds would deadlock, so callers hold
+ * no spinlock across the call. */
+#include "kernel/smp.h"
+
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "arch/cpu.h"
@@ -29,16 +34,15 @@
 #include "kernel/log.h"
 #include "kernel/panic.h"
 #include "kernel/selftest.h"
-#include "kernel/smp.h"
 #include "kernel/thread.h"
 #include "kernel/time.h"
 #include "kernel/timer.h"
 #include "kernel/vmm.h"
 
 #define TRAMP_PREFERRED 0x8000UL
-#define TRAMP_LOWEST 0x1000UL	/* page 0 holds the real-mode IVT and BIOS data */
-#define TRAMP_LIMIT 0x100000UL	/* a STARTUP vector names a page below 1 MiB */
-#define TRAMP_PAGES 4		/* code, PML4, PDPT, PD */
+#define TRAMP_LOWEST 0x1000UL  /* page 0 holds the real-mode IVT and BIOS data */
+#define TRAMP_LIMIT 0x100000UL /* a STARTUP vector names a page below 1 MiB */
+#define TRAMP_PAGES 4	       /* code, PML4, PDPT, PD */
 #define TRAMP_PML4 (1 * PAGE_SIZE)
 #define TRAMP_PDPT (2 * PAGE_SIZE)
 #define TRAMP_PD (3 * PAGE_SIZE)
@@ -136,22 +140,35 @@ static uint64_t tramp_page(void)
 	return best;
 }
 
-static void patch32(uint8_t *page, const char *field, uint32_t v)
+/* Offset of a trampoline label from trampoline_start. */
+static size_t tramp_off(const char *label)
 {
-	memcpy(page + (field - trampoline_start), &v, sizeof v);
+	return (size_t)((uintptr_t)label - (uintptr_t)trampoline_start);
 }
 
-static int tramp_install(uint64_t base)
+static void patch32(uint8_t *page, const char *label, uint32_t v)
 {
-	size_t code = (size_t)(trampoline_end - trampoline_start);
+	memcpy(page + tramp_off(label), &v, sizeof v);
+}
+
+/* The field holds an offset in the trampoline: make it an absolute address. */
+static void relocate32(uint8_t *page, const char *label, uint64_t base)
+{
+	uint32_t v;
+	memcpy(&v, page + tramp_off(label), sizeof v);
+	patch32(page, label, v + (uint32_t)base);
+}
+
+static void tramp_install(uint64_t base)
+{
+	size_t code = tramp_off(trampoline_end);
 	if (code > PAGE_SIZE)
 		panic("smp: trampoline is %zu bytes, more than a page", code);
 	uint8_t *page = P2V(base);
 	memcpy(page, trampoline_start, code);
-	/* absolute addresses: the field holds the offset, add the page */
-	patch32(page, tramp_gdtr + 2, (uint32_t)base + *(const uint32_t *)(tramp_gdtr + 2));
-	patch32(page, tramp_pm_jump, (uint32_t)base + *(const uint32_t *)tramp_pm_jump);
-	patch32(page, tramp_lm_jump, (uint32_t)base + *(const uint32_t *)tramp_lm_jump);
+	relocate32(page, tramp_gdtr + 2, base); /* the base after the 16-bit limit */
+	relocate32(page, tramp_pm_jump, base);
+	relocate32(page, tramp_lm_jump, base);
 	uint32_t a, b, c, d, efer = EFER_LME;
 	cpuid(CPUID_EXT_FEATURES, 0, &a, &b, &c, &d);
 	if (d & CPUID_EXT_NX)
@@ -171,7 +188,6 @@ static int tramp_install(uint64_t base)
 	pdpt[0] = (base + TRAMP_PD) | PTE_P | PTE_W;
 	pd[0] = 0 | PTE_P | PTE_W | PTE_PS;
 	smp_boot_cr3 = vmm_kernel_root();
-	return 0;
 }
 
 static void call_run_mine(void)
@@ -316,9 +332,9 @@ static void test_mark(void *arg)
 		uint64_t now = time_ns();
 		if (now < prev)
 			__atomic_add_fetch(&test_backwards, 1, __ATOMIC_RELAXED);
-		while (prev < now && !__atomic_compare_exchange_n(&test_last_ns, &prev, now, false,
-								   __ATOMIC_ACQ_REL,
-								   __ATOMIC_ACQUIRE))
+		while (prev < now &&
+		       !__atomic_compare_exchange_n(&test_last_ns, &prev, now, false,
+						    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 			;
 	}
 	(void)arg;

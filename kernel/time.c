@@ -13,6 +13,8 @@
  * CPUs' counters together, so time_ns is consistent across CPUs. Without the bit we
  * still use the TSC (QEMU's TCG TSC is constant-rate although it does not say so) and
  * say so in the log. */
+#include "kernel/time.h"
+
 #include <errno.h>
 
 #include "arch/cpu.h"
@@ -20,7 +22,6 @@
 #include "drivers/pit.h"
 #include "kernel/log.h"
 #include "kernel/selftest.h"
-#include "kernel/time.h"
 
 #define CALIB_US 5000
 #define TEST_US 50000
@@ -205,7 +206,8 @@ SELFTEST(time_monotonic_local)
 	udelay(1000);
 	CHECK(time_ns() - a >= 1000 * NS_PER_US);
 	/* the conversion does not overflow for ten years of uptime */
-	uint64_t secs = 10UL * 365 * 24 * 3600, got = tsc_to_ns(secs * khz * US_PER_MS) / 1000000000UL;
+	uint64_t secs = 10UL * 365 * 24 * 3600,
+		 got = tsc_to_ns(secs * khz * US_PER_MS) / 1000000000UL;
 	CHECK(got >= secs - secs / 10000 && got <= secs + secs / 10000);
 	return 0;
 }
