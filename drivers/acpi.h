@@ -32,15 +32,15 @@ struct acpi_mcfg {
 };
 
 struct acpi_info {
-	bool found;			/* an RSDP with valid checksums */
+	bool found; /* an RSDP with valid checksums */
 	uint64_t lapic_addr;
-	uint32_t cpu_apic_ids[64];	/* enabled CPUs, boot CPU first */
+	uint32_t cpu_apic_ids[64]; /* enabled CPUs, boot CPU first */
 	int ncpu;
 	struct acpi_ioapic ioapics[ACPI_MAX_IOAPICS];
 	int nioapic;
 	struct acpi_override overrides[ACPI_MAX_OVERRIDES];
 	int noverride;
-	uint64_t hpet_addr;		/* 0 = no HPET */
+	uint64_t hpet_addr; /* 0 = no HPET */
 	struct acpi_mcfg mcfg[ACPI_MAX_MCFG];
 	int nmcfg;
 	/* power: FADT fields, and SLP_TYPa/b from \_S5 */
@@ -48,7 +48,7 @@ struct acpi_info {
 	bool s5_found;
 	uint16_t slp_typa, slp_typb;
 	bool reset_found;
-	uint8_t reset_space;		/* 0 memory, 1 I/O */
+	uint8_t reset_space; /* 0 memory, 1 I/O */
 	uint64_t reset_addr;
 	uint8_t reset_value;
 	uint16_t sci_irq, smi_cmd;

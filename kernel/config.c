@@ -14,8 +14,8 @@ struct key {
 	const char *name;
 	enum kind kind;
 	size_t offset;
-	size_t size;		/* K_STRING: buffer size */
-	long min, max;		/* K_INT */
+	size_t size;		    /* K_STRING: buffer size */
+	long min, max;		    /* K_INT */
 	const char *const *choices; /* K_ENUM: NULL-terminated */
 };
 
@@ -83,7 +83,8 @@ static int parse_long(const char *s, long *out)
 
 static int parse_bool(const char *s, bool *out)
 {
-	static const char *const yes[] = {"1", "yes", "on", "true"}, *const no[] = {"0", "no", "off", "false"};
+	static const char *const yes[] = {"1", "yes", "on", "true"}, *const no[] = {"0", "no",
+										    "off", "false"};
 	for (int i = 0; i < 4; i++) {
 		if (!strcmp(s, yes[i]))
 			return *out = true, 0;
@@ -114,13 +115,15 @@ static int apply(struct config *c, const char *k, const char *v, config_error_fn
 	}
 	char *field = (char *)c + key->offset;
 	if (!v && key->kind != K_BOOL) {
-		report(err, ctx, "config: key '%s' needs a value (%s=...); keeping the default", k, k);
+		report(err, ctx, "config: key '%s' needs a value (%s=...); keeping the default", k,
+		       k);
 		return 1;
 	}
 	switch (key->kind) {
 	case K_STRING:
 		if (strlen(v) >= key->size) {
-			report(err, ctx, "config: value of '%s' longer than %zu bytes; keeping the default",
+			report(err, ctx,
+			       "config: value of '%s' longer than %zu bytes; keeping the default",
 			       k, key->size - 1);
 			return 1;
 		}
@@ -161,8 +164,8 @@ static int apply(struct config *c, const char *k, const char *v, config_error_fn
 		char ch[128];
 		choices_str(key->choices, ch, sizeof ch);
 		report(err, ctx,
-		       "config: bad value '%s' for key '%s' (expected %s); keeping the default %s", v,
-		       k, ch, key->choices[*(int *)field]);
+		       "config: bad value '%s' for key '%s' (expected %s); keeping the default %s",
+		       v, k, ch, key->choices[*(int *)field]);
 		return 1;
 	}
 	return 0;
@@ -189,8 +192,9 @@ int config_parse(struct config *c, const char *s, config_error_fn err, void *ctx
 		word[n] = 0;
 		if (too_long) {
 			word[32] = 0;
-			report(err, ctx, "config: word starting '%s...' longer than %d bytes ignored",
-			       word, CONFIG_WORD_MAX - 1);
+			report(err, ctx,
+			       "config: word starting '%s...' longer than %d bytes ignored", word,
+			       CONFIG_WORD_MAX - 1);
 			errors++;
 			continue;
 		}

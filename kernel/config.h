@@ -18,16 +18,16 @@ enum fpu_mode { FPU_AUTO, FPU_FXSAVE };
 enum debug_crash { CRASH_NONE, CRASH_PANIC, CRASH_PAGEFAULT, CRASH_UD, CRASH_STACK };
 
 struct config {
-	char name[CONFIG_NAME_MAX];	/* name=: node name */
-	int log_level;			/* log=debug|info|warn|error */
-	bool selftest;			/* selftest: run the kernel self-tests, then exit */
-	int smp;			/* smp=N: start at most N CPUs (0 = all) */
-	enum panic_action panic;	/* panic=halt|reboot|poweroff */
-	bool debug_exit;		/* debug.exit=1: exit QEMU through isa-debug-exit */
-	int debug_crash;		/* debug.crash=none|panic|pagefault|ud|stack: test the panic path */
-	int tick_hz;			/* tick=HZ: scheduler tick rate */
-	int slice_ms;			/* slice=MS: time slice of a thread */
-	int fpu;			/* fpu=auto|fxsave: XSAVE when present, or force FXSAVE */
+	char name[CONFIG_NAME_MAX]; /* name=: node name */
+	int log_level;		    /* log=debug|info|warn|error */
+	bool selftest;		    /* selftest: run the kernel self-tests, then exit */
+	int smp;		    /* smp=N: start at most N CPUs (0 = all) */
+	enum panic_action panic;    /* panic=halt|reboot|poweroff */
+	bool debug_exit;	    /* debug.exit=1: exit QEMU through isa-debug-exit */
+	int debug_crash; /* debug.crash=none|panic|pagefault|ud|stack: test the panic path */
+	int tick_hz;	 /* tick=HZ: scheduler tick rate */
+	int slice_ms;	 /* slice=MS: time slice of a thread */
+	int fpu;	 /* fpu=auto|fxsave: XSAVE when present, or force FXSAVE */
 };
 
 typedef void (*config_error_fn)(void *ctx, const char *msg);

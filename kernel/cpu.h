@@ -11,20 +11,20 @@
 struct thread;
 
 struct cpu {
-	struct cpu *self;	/* %gs:0, must stay first */
-	uint64_t syscall_rsp;	/* %gs:8, kernel stack for SYSCALL entry */
-	uint64_t user_rsp;	/* %gs:16, scratch for SYSCALL entry */
-	int id;			/* 0 .. ncpus-1; 0 is the boot CPU */
+	struct cpu *self;     /* %gs:0, must stay first */
+	uint64_t syscall_rsp; /* %gs:8, kernel stack for SYSCALL entry */
+	uint64_t user_rsp;    /* %gs:16, scratch for SYSCALL entry */
+	int id;		      /* 0 .. ncpus-1; 0 is the boot CPU */
 	uint32_t apic_id;
 	bool online;
 	int irq_depth;		/* nested interrupt handlers running */
 	struct thread *current; /* running thread (the idle thread when nothing else) */
 	struct thread *idle;
-	void *sched;		/* this CPU's run queue (sched/) */
-	uint64_t ticks;		/* timer interrupts taken */
-	uint64_t idle_ns;	/* time spent halted */
-	void *catcher;		/* active trap_catch, if any */
-	void *arch;		/* the arch's per-CPU tables (GDT, TSS) */
+	void *sched;	  /* this CPU's run queue (sched/) */
+	uint64_t ticks;	  /* timer interrupts taken */
+	uint64_t idle_ns; /* time spent halted */
+	void *catcher;	  /* active trap_catch, if any */
+	void *arch;	  /* the arch's per-CPU tables (GDT, TSS) */
 };
 
 extern struct cpu cpus[MAX_CPUS];

@@ -9,8 +9,8 @@
 #include "kernel/config.h"
 #include "kernel/cpu.h"
 #include "kernel/log.h"
-#include "kernel/printf.h"
 #include "kernel/power.h"
+#include "kernel/printf.h"
 
 /* Written by scripts/ksyms.sh into the .ksyms section: empty on the first link, filled
  * in on the second. */
@@ -54,10 +54,7 @@ static void print_addr(uint64_t a)
 		log_emergency("  %016lx\n", a);
 }
 
-static int readable(uint64_t p)
-{
-	return p >= 0xffff800000000000UL && !(p & 7);
-}
+static int readable(uint64_t p) { return p >= 0xffff800000000000UL && !(p & 7); }
 
 void backtrace(uint64_t rbp, uint64_t rip)
 {
@@ -122,16 +119,16 @@ void panic_trap(struct trapframe *tf, const char *what)
 		log_emergency("faulting address: %016lx (%s, %s, %s)\n", read_cr2(),
 			      tf->error & 1 ? "protection" : "not present",
 			      tf->error & 2 ? "write" : "read", tf->error & 4 ? "user" : "kernel");
-	log_emergency("rax %016lx rbx %016lx rcx %016lx rdx %016lx\n", tf->rax, tf->rbx,
-		      tf->rcx, tf->rdx);
-	log_emergency("rsi %016lx rdi %016lx rbp %016lx rsp %016lx\n", tf->rsi, tf->rdi,
-		      tf->rbp, tf->rsp);
+	log_emergency("rax %016lx rbx %016lx rcx %016lx rdx %016lx\n", tf->rax, tf->rbx, tf->rcx,
+		      tf->rdx);
+	log_emergency("rsi %016lx rdi %016lx rbp %016lx rsp %016lx\n", tf->rsi, tf->rdi, tf->rbp,
+		      tf->rsp);
 	log_emergency("r8  %016lx r9  %016lx r10 %016lx r11 %016lx\n", tf->r8, tf->r9, tf->r10,
 		      tf->r11);
-	log_emergency("r12 %016lx r13 %016lx r14 %016lx r15 %016lx\n", tf->r12, tf->r13,
-		      tf->r14, tf->r15);
-	log_emergency("rip %016lx cs %04lx rflags %08lx ss %04lx cr2 %016lx cr3 %016lx\n",
-		      tf->rip, tf->cs, tf->rflags, tf->ss, read_cr2(), read_cr3());
+	log_emergency("r12 %016lx r13 %016lx r14 %016lx r15 %016lx\n", tf->r12, tf->r13, tf->r14,
+		      tf->r15);
+	log_emergency("rip %016lx cs %04lx rflags %08lx ss %04lx cr2 %016lx cr3 %016lx\n", tf->rip,
+		      tf->cs, tf->rflags, tf->ss, read_cr2(), read_cr3());
 	backtrace(tf->rbp, tf->rip);
 	stop();
 }

@@ -16,11 +16,10 @@ void backtrace(uint64_t rbp, uint64_t rip);
 /* Name of the function containing addr and the offset into it, or NULL. */
 const char *ksym_lookup(uint64_t addr, uint64_t *offset);
 
-#define KASSERT(c, msg)                                                                    \
-	do {                                                                               \
-		if (!(c))                                                                  \
-			panic("assertion '%s' failed at %s:%d: %s", #c, __FILE__, __LINE__, \
-			      msg);                                                        \
+#define KASSERT(c, msg)                                                                            \
+	do {                                                                                       \
+		if (!(c))                                                                          \
+			panic("assertion '%s' failed at %s:%d: %s", #c, __FILE__, __LINE__, msg);  \
 	} while (0)
 
 #endif

@@ -150,9 +150,9 @@ int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 		switch (*p) {
 		case 'd':
 		case 'i': {
-			intmax_t v = len == 2 ? va_arg(ap, long long)
-				   : len == 1 ? va_arg(ap, long)
-					      : va_arg(ap, int);
+			intmax_t v = len == 2	? va_arg(ap, long long)
+				     : len == 1 ? va_arg(ap, long)
+						: va_arg(ap, int);
 			if (len == -1)
 				v = (short)v;
 			else if (len == -2)
@@ -165,9 +165,9 @@ int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 		case 'x':
 		case 'X':
 		case 'o': {
-			uintmax_t v = len == 2 ? va_arg(ap, unsigned long long)
-				    : len == 1 ? va_arg(ap, unsigned long)
-					       : va_arg(ap, unsigned int);
+			uintmax_t v = len == 2	 ? va_arg(ap, unsigned long long)
+				      : len == 1 ? va_arg(ap, unsigned long)
+						 : va_arg(ap, unsigned int);
 			if (len == -1)
 				v = (unsigned short)v;
 			else if (len == -2)

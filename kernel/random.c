@@ -122,7 +122,7 @@ static bool hw_word(uint64_t *v)
  * the variation (caches, pipelines, interrupts, the host under a VM) is the entropy. */
 static uint64_t jitter_sample(uint64_t *state)
 {
-	volatile uint8_t scratch[JITTER_SCRATCH];
+	volatile uint8_t scratch[JITTER_SCRATCH] = {0};
 	uint64_t x = *state;
 	unsigned loops = JITTER_MIN_LOOPS + (unsigned)(x & JITTER_LOOP_MASK);
 	uint64_t t0 = rdtsc();

@@ -12,19 +12,18 @@ struct selftest {
 	int (*fn)(void);
 };
 
-#define SELFTEST(n)                                                                        \
-	static int selftest_##n(void);                                                     \
-	static const struct selftest selftest_entry_##n                                    \
-		__attribute__((used, section(".selftests"), aligned(8))) = {#n, selftest_##n}; \
+#define SELFTEST(n)                                                                                \
+	static int selftest_##n(void);                                                             \
+	static const struct selftest selftest_entry_##n                                            \
+		__attribute__((used, section(".selftests"), aligned(8))) = {#n, selftest_##n};     \
 	static int selftest_##n(void)
 
-#define CHECK(c)                                                                           \
-	do {                                                                               \
-		if (!(c)) {                                                                \
-			kerror("selftest: check '%s' failed at %s:%d", #c, __FILE__,       \
-			       __LINE__);                                                  \
-			return -1;                                                         \
-		}                                                                          \
+#define CHECK(c)                                                                                   \
+	do {                                                                                       \
+		if (!(c)) {                                                                        \
+			kerror("selftest: check '%s' failed at %s:%d", #c, __FILE__, __LINE__);    \
+			return -1;                                                                 \
+		}                                                                                  \
 	} while (0)
 
 /* Run every registered test; returns the number that failed. */

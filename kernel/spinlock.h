@@ -14,7 +14,10 @@ struct spinlock {
 	const char *name;
 };
 
-#define SPINLOCK_INIT(n) {0, 0, 0, n}
+#define SPINLOCK_INIT(n)                                                                           \
+	{                                                                                          \
+		0, 0, 0, n                                                                         \
+	}
 
 static inline void spin_init(struct spinlock *l, const char *name)
 {

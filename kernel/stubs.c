@@ -1,5 +1,6 @@
 /* stubs.c: TEMPORARY placeholders while the modules are written; each goes away when
  * its module lands. */
+#include "arch/cpu.h"
 #include "drivers/acpi.h"
 #include "drivers/lapic.h"
 #include "kernel/cpu.h"
@@ -14,7 +15,6 @@
 #include "kernel/time.h"
 #include "kernel/timer.h"
 #include "kernel/vmm.h"
-#include "arch/cpu.h"
 
 void timer_init(void) {}
 void sched_init(void) {}

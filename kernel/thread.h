@@ -21,29 +21,29 @@ struct waitq;
 enum thread_state { THREAD_NEW, THREAD_READY, THREAD_RUNNING, THREAD_BLOCKED, THREAD_DEAD };
 
 struct thread {
-	uint64_t rsp;		/* saved stack pointer while switched out (arch switch.S) */
+	uint64_t rsp; /* saved stack pointer while switched out (arch switch.S) */
 	int id;
 	char name[THREAD_NAME_MAX];
 	enum thread_state state;
-	int cpu;		/* run queue it belongs to */
-	bool pinned;		/* created for one CPU: never migrated */
+	int cpu;     /* run queue it belongs to */
+	bool pinned; /* created for one CPU: never migrated */
 	void (*fn)(void *);
 	void *arg;
-	void *stack;		/* lowest mapped address of the kernel stack */
-	void *fpu;		/* saved SSE/AVX state */
-	uint64_t slice_end_ns;	/* when it must give up the CPU */
-	uint64_t runtime_ns;	/* CPU time used */
-	uint64_t wake_ns;	/* sleep deadline, 0 = none */
-	int wake_reason;	/* 0 = woken, -ETIMEDOUT = timed out */
-	struct thread *next;	/* run queue or wait queue link */
-	struct thread *all_next;/* list of all threads */
-	struct thread *joiner;	/* thread waiting in thread_join */
-	void *task;		/* owning user task (issue 5), NULL for kernel threads */
+	void *stack;		  /* lowest mapped address of the kernel stack */
+	void *fpu;		  /* saved SSE/AVX state */
+	uint64_t slice_end_ns;	  /* when it must give up the CPU */
+	uint64_t runtime_ns;	  /* CPU time used */
+	uint64_t wake_ns;	  /* sleep deadline, 0 = none */
+	int wake_reason;	  /* 0 = woken, -ETIMEDOUT = timed out */
+	struct thread *next;	  /* run queue or wait queue link */
+	struct thread *all_next;  /* list of all threads */
+	struct thread *joiner;	  /* thread waiting in thread_join */
+	void *task;		  /* owning user task (issue 5), NULL for kernel threads */
 	struct thread *wait_next; /* wait queue link (sync.c): a thread that timed out is
 				   * READY on a run queue and still on a wait queue */
-	struct waitq *waitq;	/* wait queue it is on, NULL when none (sync.c) */
-	struct timer timer;	/* sched_block's deadline */
-	bool exited;		/* DEAD and switched away from: thread_join may free it */
+	struct waitq *waitq;	  /* wait queue it is on, NULL when none (sync.c) */
+	struct timer timer;	  /* sched_block's deadline */
+	bool exited;		  /* DEAD and switched away from: thread_join may free it */
 };
 
 /* A new thread that will run fn(arg) on cpu (or the least loaded one with

@@ -2,11 +2,12 @@
  * Kernel-mode exceptions panic with registers and a backtrace unless trap_catch is
  * active; the double fault, NMI and machine check run on their own IST stacks so a
  * blown kernel stack still gets reported. */
+#include "arch/trap.h"
+
 #include <stddef.h>
 #include <string.h>
 
 #include "arch/cpu.h"
-#include "arch/trap.h"
 #include "kernel/cpu.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
@@ -80,10 +81,10 @@ static void idt_build(void)
 {
 	for (int v = 0; v < 256; v++)
 		set_gate(v, isr_table[v], 0, 0);
-	set_gate(2, isr_table[2], 2, 0);  /* NMI */
-	set_gate(8, isr_table[8], 1, 0);  /* double fault */
+	set_gate(2, isr_table[2], 2, 0);   /* NMI */
+	set_gate(8, isr_table[8], 1, 0);   /* double fault */
 	set_gate(18, isr_table[18], 3, 0); /* machine check */
-	set_gate(3, isr_table[3], 0, 3);  /* int3 allowed from ring 3 */
+	set_gate(3, isr_table[3], 0, 3);   /* int3 allowed from ring 3 */
 }
 
 void trap_init_cpu(int id)
@@ -130,7 +131,10 @@ void trap_init_cpu(int id)
 }
 
 /* The TSS's ring-0 stack, used when an interrupt arrives in ring 3. */
-void trap_set_kernel_stack(uint64_t top) { ((struct arch_cpu *)this_cpu()->arch)->tss.rsp[0] = top; }
+void trap_set_kernel_stack(uint64_t top)
+{
+	((struct arch_cpu *)this_cpu()->arch)->tss.rsp[0] = top;
+}
 
 void trap_register(int vector, trap_handler h) { handlers[vector] = h; }
 
@@ -143,11 +147,28 @@ int trap_alloc_vector(void)
 }
 
 static const char *const names[32] = {
-	"divide error", "debug", "NMI", "breakpoint", "overflow", "bound range", "invalid opcode",
-	"device not available", "double fault", "coprocessor overrun", "invalid TSS",
-	"segment not present", "stack fault", "general protection fault", "page fault", 0,
-	"x87 floating point", "alignment check", "machine check", "SIMD floating point",
-	"virtualization", "control protection",
+	"divide error",
+	"debug",
+	"NMI",
+	"breakpoint",
+	"overflow",
+	"bound range",
+	"invalid opcode",
+	"device not available",
+	"double fault",
+	"coprocessor overrun",
+	"invalid TSS",
+	"segment not present",
+	"stack fault",
+	"general protection fault",
+	"page fault",
+	0,
+	"x87 floating point",
+	"alignment check",
+	"machine check",
+	"SIMD floating point",
+	"virtualization",
+	"control protection",
 };
 
 const char *trap_name(int vector)
