@@ -27,6 +27,7 @@ import statistics
 import struct
 import subprocess
 import sys
+import tempfile
 import time
 
 READY_RE = re.compile(rb"shoal: ready in ([0-9.]+) ms")
@@ -47,6 +48,7 @@ SHOAL_MEM_TIMEOUT = 5.0
 LINUX_TIMEOUT = 30.0
 LINUX_MEM_TIMEOUT = 20.0
 LINUX_KVM_TIMEOUT = 20.0
+KVM_PROBE_TIMEOUT = 20.0
 ISO_TIMEOUT = 60.0
 
 
@@ -70,7 +72,8 @@ def boot(cmd, marker, timeout):
 			data = os.read(fd, 65536)
 			now = time.monotonic()
 			if not data:
-				break	# QEMU exited (panic, triple fault, poweroff) before the marker
+				# QEMU exited (panic, triple fault, poweroff) before the marker
+				break
 			buf += data
 			# Only complete lines: a partial "ready in 3.0" would parse wrong.
 			end = buf.rfind(b"\n") + 1
@@ -179,6 +182,20 @@ def elf_sizes(path):
 	return len(data), filesz_sum, (hi - lo) if lo is not None else 0
 
 
+def stripped_size(path):
+	"""Bytes of the ELF once its .debug_* sections are dropped (objcopy), or None."""
+	fd, tmp = tempfile.mkstemp(prefix="shoal-bench-", suffix=".elf")
+	os.close(fd)
+	try:
+		p = subprocess.run(["objcopy", "--strip-debug", path, tmp], capture_output=True)
+		return os.path.getsize(tmp) if p.returncode == 0 else None
+	except OSError:
+		return None
+	finally:
+		if os.path.exists(tmp):
+			os.remove(tmp)
+
+
 def log(msg):
 	print(f"  bench: {msg}", file=sys.stderr, flush=True)
 
@@ -198,7 +215,7 @@ def main():
 	ap.add_argument("--runs", type=int, default=10)
 	ap.add_argument("--linux-runs", type=int, default=10)
 	ap.add_argument("--iso-runs", type=int, default=10)
-	ap.add_argument("--linux-iso-runs", type=int, default=5)
+	ap.add_argument("--linux-iso-runs", type=int, default=3)
 	ap.add_argument("--linux-smp1-runs", type=int, default=3)
 	ap.add_argument("--kvm", type=int, default=1, help="probe KVM and add a KVM column")
 	ap.add_argument("--elf", required=True)
@@ -212,7 +229,9 @@ def main():
 	lk = os.path.join(a.linux_dir, "vmlinuz")
 	li = os.path.join(a.linux_dir, "initramfs.cpio.gz")
 	liso = os.path.join(a.linux_dir, "linux.iso")
-	lver = open(os.path.join(a.linux_dir, "version")).read().strip()
+	have_linux = all(os.path.exists(x) for x in (lk, li, os.path.join(a.linux_dir, "version")))
+	lver = open(os.path.join(a.linux_dir, "version")).read().strip() if have_linux else \
+		"(not built)"
 	qver = subprocess.run([a.qemu, "--version"], capture_output=True, text=True).stdout
 	qver = qver.splitlines()[0].replace("QEMU emulator version ", "") if qver else "?"
 
@@ -240,7 +259,8 @@ def main():
 		return cmd
 
 	def launcher_cmd(accel, smp, mem, payload):
-		argv = [a.launcher, "--dry-run", "--accel", accel, "--smp", str(smp), "--mem", str(mem)]
+		argv = [a.launcher, "--dry-run", "--accel", accel, "--smp", str(smp),
+			"--mem", str(mem)]
 		if payload[0] == "iso":
 			argv += ["--iso", payload[1]]
 		else:
@@ -262,7 +282,6 @@ def main():
 
 	res = {}		# key -> value for results.txt
 	rows = []		# table rows
-	missing = []	# required figures that could not be measured
 
 	def put(key, val):
 		if val is not None:
@@ -288,15 +307,16 @@ def main():
 	def verdict(ok):
 		return "target met" if ok else "target MISSED"
 
-	# ---- KVM probe: one bounded shoal boot the way the brief prescribes.
+	# ---- KVM probe: one bounded direct boot of shoal via qboot; KVM figures only if it passes.
 	kvm = False
 	if a.kvm and os.access("/dev/kvm", os.R_OK | os.W_OK):
-		wall, _, _ = boot(qemu("kvm", a.smp, a.mem, shoal_k), READY_RE, 20.0)
+		wall, _, _ = boot(qemu("kvm", a.smp, a.mem, shoal_k), READY_RE, KVM_PROBE_TIMEOUT)
 		kvm = wall is not None
 		log(f"KVM probe (qboot, -kernel): {'ready in %.2f s' % wall if kvm else 'failed'}")
-	else:
+	elif a.kvm:
 		log("KVM probe: /dev/kvm not usable, skipped")
 	res["kvm"] = "yes" if kvm else "no"
+	load0 = os.getloadavg()[0]
 	accels = ["tcg"] + (["kvm"] if kvm else [])
 
 	res.update({"qemu": qver.split()[0], "machine": " ".join(machine), "smp": a.smp,
@@ -304,17 +324,20 @@ def main():
 
 	# ---- sizes (accelerator independent)
 	efile, eload, espan = elf_sizes(a.elf)
+	estrip = stripped_size(a.elf)
 	cpio = os.path.getsize(a.cpio)
-	lk_b, li_b = os.path.getsize(lk), os.path.getsize(li)
+	lk_b, li_b = (os.path.getsize(lk), os.path.getsize(li)) if have_linux else (None, None)
+	lx_b = lk_b + li_b if have_linux else None
 	put("shoal.elf_file_bytes", efile)
 	put("shoal.elf_load_file_bytes", eload)
 	put("shoal.elf_load_span_bytes", espan)
+	put("shoal.elf_stripped_debug_bytes", estrip)
 	put("shoal.userland_cpio_bytes", cpio)
 	put("linux.vmlinuz_bytes", lk_b)
 	put("linux.initramfs_bytes", li_b)
-	put("linux.image_bytes", lk_b + li_b)
-	size_ratio = ratio(lk_b + li_b, efile + cpio)
-	put("ratio.image_bytes", round(size_ratio, 1))
+	put("linux.image_bytes", lx_b)
+	size_ratio = ratio(lx_b, efile + cpio)
+	put("ratio.image_bytes", round(size_ratio, 1) if size_ratio else None)
 
 	figures = {}
 	for acc in accels:
@@ -334,9 +357,10 @@ def main():
 		put(f"{acc}.shoal.cpus_online_smp{a.smp}", f["online"])
 		# -- shoal ISO (SeaBIOS + GRUB): TCG only, qboot cannot boot a CD
 		if acc == "tcg":
-			if a.iso and os.path.exists(a.iso):
-				f["iso"] = series(qemu(acc, a.smp, a.mem, ("iso", a.iso)), READY_RE,
-						  a.iso_runs, ISO_TIMEOUT, f"{A} shoal ISO x{a.iso_runs}")
+			if a.iso and os.path.exists(a.iso) and a.iso_runs > 0:
+				f["iso"] = series(qemu(acc, a.smp, a.mem, ("iso", a.iso)),
+						  READY_RE, a.iso_runs, ISO_TIMEOUT,
+						  f"{A} shoal ISO x{a.iso_runs}")
 				put_series(f"{acc}.shoal.wall_iso_ms", f["iso"])
 			else:
 				f["iso"] = None
@@ -346,10 +370,14 @@ def main():
 		put(f"{acc}.shoal.min_mem_mib", f["mem"])
 
 		# -- Linux guest, same settings
+		if not have_linux:
+			f["linux_ok"] = False
+			f["na"] = "NOT MEASURED (no Linux guest)"
+			continue
 		if acc == "kvm":
 			# Known to die on emulation failures here: one bounded try decides.
-			lt = series(qemu(acc, a.smp, a.mem, linux_k), LINUX_RE, 1, LINUX_KVM_TIMEOUT,
-				    f"{A} linux -kernel try")
+			lt = series(qemu(acc, a.smp, a.mem, linux_k), LINUX_RE, 1,
+				    LINUX_KVM_TIMEOUT, f"{A} linux -kernel try")
 			f["linux_ok"] = lt.ok
 			if not lt.ok:
 				res["kvm.linux"] = "fails_under_this_kvm"
@@ -358,15 +386,17 @@ def main():
 			f["linux_ok"] = True
 		l4 = series(qemu(acc, a.smp, a.mem, linux_k), LINUX_RE, a.linux_runs, LINUX_TIMEOUT,
 			    f"{A} linux -kernel -smp {a.smp} x{a.linux_runs}")
-		l1 = series(qemu(acc, 1, a.mem, linux_k), LINUX_RE, a.linux_smp1_runs, LINUX_TIMEOUT,
-			    f"{A} linux -kernel -smp 1 x{a.linux_smp1_runs}")
+		l1 = series(qemu(acc, 1, a.mem, linux_k), LINUX_RE, a.linux_smp1_runs,
+			    LINUX_TIMEOUT, f"{A} linux -kernel -smp 1 x{a.linux_smp1_runs}")
 		f["l4"], f["l1"] = l4, l1
 		put_series(f"{acc}.linux.wall_direct_ms", l4)
-		put_vals(f"{acc}.linux.uptime_at_init_ms_smp{a.smp}", [v * 1000 for v in l4.values], 0)
+		put_vals(f"{acc}.linux.uptime_at_init_ms_smp{a.smp}",
+			 [v * 1000 for v in l4.values], 0)
 		put_vals(f"{acc}.linux.uptime_at_init_ms_smp1", [v * 1000 for v in l1.values], 0)
-		if acc == "tcg" and os.path.exists(liso):
+		if acc == "tcg" and os.path.exists(liso) and a.linux_iso_runs > 0:
 			f["liso"] = series(qemu(acc, a.smp, a.mem, ("iso", liso)), LINUX_RE,
-					   a.linux_iso_runs, ISO_TIMEOUT, f"{A} linux ISO x{a.linux_iso_runs}")
+					   a.linux_iso_runs, ISO_TIMEOUT,
+					   f"{A} linux ISO x{a.linux_iso_runs}")
 			put_series(f"{acc}.linux.wall_iso_ms", f["liso"])
 		else:
 			f["liso"] = None
@@ -395,7 +425,7 @@ def main():
 		A = acc.upper()
 		f = figures[acc]
 		linux = f.get("linux_ok")
-		na = "n/a (fails under this KVM)"
+		na = f.get("na", "n/a (fails under this KVM)")
 		s4, s1 = f["s4"], f["s1"]
 		l4, l1 = f.get("l4"), f.get("l1")
 		r = ratio(med(l4.walls) if linux and l4 and l4.ok else None, med(s4.walls))
@@ -413,7 +443,8 @@ def main():
 			    cell(liso.walls, a.linux_iso_runs) if liso else "n/a (no Linux ISO)",
 			    times(ri))
 		else:
-			row("start->ready, ISO", A, "n/a (qboot: no CD boot)", "n/a (qboot: no CD boot)")
+			nocd = "n/a (qboot: no CD boot)"
+			row("start->ready, ISO", A, nocd, nocd)
 		lv4 = [v * 1000 for v in l4.values] if linux and l4 else []
 		lv1 = [v * 1000 for v in l1.values] if linux and l1 else []
 		t4 = med(s4.values)
@@ -423,6 +454,9 @@ def main():
 			tgt4 = f"<{lim} ms: {verdict(t4 < lim)}"
 			if acc == "kvm":
 				tgt4 += " (nested PVM here)"
+			# The TSC span is inside the wall span; if it is not, the clock is off.
+			if s4.walls and t4 > med(s4.walls) * 1000:
+				tgt4 += "; TSC figure > wall time: calibration suspect"
 		row(f"entry->ready, TSC, -smp {a.smp} ({f['online']} cpus up)", A,
 		    cell(s4.values, a.runs, "ms"),
 		    cell(lv4, a.linux_runs, "ms", digits=0) if linux else na,
@@ -438,12 +472,17 @@ def main():
 		    f"{rm:.1f}x" if rm else "",
 		    f"<=8 MiB: {verdict(f['mem'] <= 8)}" if f["mem"] else "")
 	row("image: shoal.elf | vmlinuz+initramfs", "-", f"{efile:,} B ({efile / KIB:.0f} KiB)",
-	    f"{lk_b + li_b:,} B ({(lk_b + li_b) / MIB:.1f} MiB)", times(size_ratio),
+	    f"{lx_b:,} B ({lx_b / MIB:.1f} MiB)" if lx_b else None, times(size_ratio),
 	    f"<512 KiB: {verdict(efile < 512 * KIB)}")
 	row("  shoal.elf PT_LOAD bytes | span w/ bss", "-",
-	    f"{eload / KIB:.0f} KiB | {espan / KIB:.0f} KiB", f"vmlinuz {lk_b:,} B", "",
+	    f"{eload / KIB:.0f} KiB | {espan / KIB:.0f} KiB",
+	    f"vmlinuz {lk_b:,} B" if lk_b else None, "",
 	    f"<512 KiB: {verdict(eload < 512 * KIB)}")
-	row("  userland.cpio | initramfs.cpio.gz", "-", f"{cpio:,} B", f"{li_b:,} B")
+	if estrip is not None:
+		row("  shoal.elf without debug info", "-", f"{estrip:,} B ({estrip / KIB:.0f} KiB)",
+		    "-", "", f"<512 KiB: {verdict(estrip < 512 * KIB)}")
+	row("  userland.cpio | initramfs.cpio.gz", "-", f"{cpio:,} B",
+	    f"{li_b:,} B" if li_b else None)
 
 	hdr = ("measure", "accel", "shoal", "Linux guest", "Linux/shoal", "target")
 	widths = [max(len(r[i]) for r in rows + [hdr]) for i in range(len(hdr) - 1)]
@@ -454,10 +493,15 @@ def main():
 	print()
 	print(f"shoal bench: QEMU {qver.split()[0]}, {' '.join(machine)}, -smp {a.smp}, "
 	      f"-m {a.mem} for timing runs; accelerators: {', '.join(x.upper() for x in accels)}"
-	      + ("" if kvm else " (KVM: probe failed or /dev/kvm unusable)"))
+	      + ("" if kvm else " (KVM: not probed)" if not a.kvm else
+		 " (KVM: probe failed or /dev/kvm unusable)"))
+	load1 = os.getloadavg()[0]
+	res["host_load1_start"], res["host_load1_end"] = round(load0, 2), round(load1, 2)
+	print(f"host: {os.cpu_count()} cpus, load average {load0:.1f} at start, {load1:.1f} at end "
+	      "(other work on the host slows the -smp 4 TCG guests and widens the ratios)")
 	print(f"Linux guest: Debian {lver}, busybox-static initramfs, -append '{LINUX_CMDLINE}'")
-	print("cells: median (min-max) n=boots; start->ready = QEMU process start to the ready line "
-	      "(Linux: the /init marker)")
+	print("cells: median (min-max) n=boots; start->ready = QEMU process start to the ready "
+	      "line (Linux: the /init marker)")
 	print()
 	show(hdr)
 	print("-" * (sum(widths) + 2 * len(widths) + len(hdr[-1]) + 20))
@@ -475,7 +519,7 @@ def main():
 	req = {
 		"TCG shoal -kernel wall": tf["s4"].ok,
 		"TCG shoal TSC ready -smp 1": tf["s1"].ok,
-		"TCG shoal ISO wall": bool(tf.get("iso") and tf["iso"].ok),
+		"TCG shoal ISO wall": a.iso_runs == 0 or bool(tf.get("iso") and tf["iso"].ok),
 		"TCG shoal memory floor": tf["mem"] is not None,
 		"TCG Linux -kernel wall": bool(tf.get("l4") and tf["l4"].ok),
 		"TCG Linux memory floor": tf.get("lmem") is not None,
@@ -488,7 +532,8 @@ def main():
 			  "is the key prefix (tcg., kvm.)\n")
 		for k, v in res.items():
 			out.write(f"{k}={v}\n")
-		out.write(f"unmeasured={','.join(m.replace(' ', '_') for m in missing) or 'none'}\n")
+		unmeasured = ",".join(m.replace(" ", "_") for m in missing) or "none"
+		out.write(f"unmeasured={unmeasured}\n")
 	os.replace(a.results + ".tmp", a.results)
 	print(f"results: {a.results}")
 	if missing:
