@@ -63,13 +63,19 @@ $(B)/shoal0.elf: $(KOBJ) $(MUSL_OBJ) $(MBEDTLS_LIB) $(B)/ksyms0.o boot/link.ld
 	@echo "  LD      $@"
 	@$(LD) $(LDFLAGS) -o $@ $(KOBJ) $(MUSL_OBJ) $(MBEDTLS_LIB) $(B)/ksyms0.o
 
-$(B)/shoal.elf: $(B)/shoal0.elf
+# Second link: shoal.debug.elf keeps the DWARF for gdb; shoal.elf, the boot image, drops it
+# (backtraces use the .ksyms table, not DWARF).
+$(B)/shoal.debug.elf: $(B)/shoal0.elf
 	@./scripts/ksyms.sh $< > $(B)/ksyms.S
 	@$(CC) -c $(B)/ksyms.S -o $(B)/ksyms.o
 	@echo "  LD      $@"
 	@$(LD) $(LDFLAGS) -o $@ $(KOBJ) $(MUSL_OBJ) $(MBEDTLS_LIB) $(B)/ksyms.o
 	@cmp -s <(nm $< | grep -i ' t ' ) <(nm $@ | grep -i ' t ') || \
 		{ echo "ksyms: text moved between links"; rm -f $@; exit 1; }
+
+$(B)/shoal.elf: $(B)/shoal.debug.elf
+	@echo "  STRIP   $@"
+	@objcopy --strip-debug $< $@
 
 # The userland archive (a cpio newc module); tasks join it in a later issue.
 $(B)/userland.cpio: $(wildcard userland/root/*) | $(DEPS_STAMP)

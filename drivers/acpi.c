@@ -416,7 +416,12 @@ SELFTEST(acpi_madt)
 	CHECK(acpi.ncpu >= 1 && ncpus >= 1 && ncpus <= acpi.ncpu);
 	CHECK(acpi.lapic_addr != 0);
 	CHECK(acpi.nioapic >= 1);
-	CHECK(cpus[0].apic_id == boot_apic_id());
+	/* The CPU this test runs on knows its own APIC id: the MADT order must agree
+	 * (interrupts off so the thread cannot move between the two reads). */
+	uint64_t f = irq_save();
+	uint32_t mine = cpus[this_cpu()->id].apic_id, real = boot_apic_id();
+	irq_restore(f);
+	CHECK(mine == real);
 	for (int i = 0; i < acpi.ncpu; i++)
 		for (int j = i + 1; j < acpi.ncpu; j++)
 			CHECK(acpi.cpu_apic_ids[i] != acpi.cpu_apic_ids[j]);

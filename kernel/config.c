@@ -21,7 +21,7 @@ struct key {
 
 static const char *const levels[] = {"debug", "info", "warn", "error", 0};
 static const char *const panics[] = {"halt", "reboot", "poweroff", 0};
-static const char *const fpu_modes[] = {"auto", "fxsave", 0};
+static const char *const fpu_modes[] = {"auto", "fxsave", "off", 0};
 static const char *const crashes[] = {"none", "panic", "pagefault", "ud", "stack", 0};
 
 #define F(field) offsetof(struct config, field), sizeof(((struct config *)0)->field)

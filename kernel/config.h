@@ -14,7 +14,7 @@
 #include "kernel/config_defaults.h"
 
 enum panic_action { PANIC_HALT, PANIC_REBOOT, PANIC_POWEROFF };
-enum fpu_mode { FPU_AUTO, FPU_FXSAVE };
+enum fpu_mode { FPU_AUTO, FPU_FXSAVE, FPU_OFF };
 enum debug_crash { CRASH_NONE, CRASH_PANIC, CRASH_PAGEFAULT, CRASH_UD, CRASH_STACK };
 
 struct config {
@@ -27,7 +27,7 @@ struct config {
 	int debug_crash; /* debug.crash=none|panic|pagefault|ud|stack: test the panic path */
 	int tick_hz;	 /* tick=HZ: scheduler tick rate */
 	int slice_ms;	 /* slice=MS: time slice of a thread */
-	int fpu;	 /* fpu=auto|fxsave: XSAVE when present, or force FXSAVE */
+	int fpu;	 /* fpu=auto|fxsave|off: XSAVE when present, FXSAVE, or no SSE */
 };
 
 typedef void (*config_error_fn)(void *ctx, const char *msg);

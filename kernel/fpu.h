@@ -5,10 +5,13 @@
 #ifndef KERNEL_FPU_H
 #define KERNEL_FPU_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Turn on SSE (and AVX via XCR0 when present) on the calling CPU. */
 void fpu_init_cpu(void);
+/* False with fpu=off: SSE is disabled and nothing is saved or restored. */
+bool fpu_enabled(void);
 /* Bytes of a save area (64-byte aligned). */
 size_t fpu_state_size(void);
 /* A fresh save area with the default state; NULL when out of memory. */

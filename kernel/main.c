@@ -66,7 +66,6 @@ void kmain(uint32_t magic, uint32_t info)
 	boot_tsc = rdtsc();
 	serial_init();
 	trap_init_cpu(0);
-	fpu_init_cpu();
 
 	if (bootinfo_parse(magic, info) < 0) {
 		log_emergency("shoal: not started by a multiboot or PVH loader (magic 0x%x); "
@@ -74,6 +73,11 @@ void kmain(uint32_t magic, uint32_t info)
 			      magic);
 		halt_forever();
 	}
+	/* Read the command line once silently, since early code (fpu=, log=) needs it; its
+	 * errors are reported after the banner, when it is read again. */
+	config_defaults(&config);
+	config_parse(&config, boot_info.cmdline, 0, 0);
+	fpu_init_cpu();
 	if (boot_info.usable_bytes < MIN_MEMORY) {
 		log_emergency("shoal: only %lu KiB of usable memory, need at least %lu KiB. "
 			      "Halting.\n",

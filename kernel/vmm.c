@@ -16,6 +16,7 @@
 #include "kernel/log.h"
 #include "kernel/panic.h"
 #include "kernel/pmm.h"
+#include "kernel/smp.h"
 #include "kernel/spinlock.h"
 
 #define PTE_P (1UL << 0)
@@ -319,6 +320,18 @@ void *vmm_alloc_stack(size_t size)
 	return (void *)base;
 }
 
+struct va_range {
+	uint64_t base;
+	size_t pages;
+};
+
+static void flush_range(void *arg)
+{
+	struct va_range *r = arg;
+	for (size_t i = 0; i < r->pages; i++)
+		invlpg((void *)(r->base + i * PAGE_SIZE));
+}
+
 void vmm_free_stack(void *p, size_t size)
 {
 	uint64_t base = (uint64_t)p;
@@ -334,5 +347,9 @@ void vmm_free_stack(void *p, size_t size)
 		panic("vmm: free of stack %p (%zu bytes), which vmm_alloc_stack never gave out", p,
 		      size);
 	drop_pages(base, size / PAGE_SIZE);
+	/* Other CPUs that ran on this stack may still cache its old translations: flush
+	 * them before the slot can be handed out again with new pages behind it. */
+	struct va_range r = {base, size / PAGE_SIZE};
+	smp_call_others(flush_range, &r);
 	release_slot(slot);
 }
