@@ -6,7 +6,23 @@ MAKEFLAGS += --no-builtin-rules
 
 B := build
 TP := $(B)/third_party
-DEPS_STAMP := $(B)/.deps-ok
+
+# Install packages and unpack third-party sources before anything else is read, whenever
+# something the build or the tests need is missing (a fresh machine, a fresh clone).
+DEPS_TOOLS := qemu-system-x86_64 grub-mkrescue xorriso mformat musl-gcc cppcheck clang-format \
+	cpio python3 objcopy
+DEPS_FILES := $(TP)/musl/src $(TP)/lwip/src $(TP)/mbedtls/library /usr/include/cmocka.h \
+	/usr/share/ovmf/OVMF.fd /usr/lib/grub/i386-pc /usr/lib/grub/x86_64-efi
+ifeq ($(filter clean,$(MAKECMDGOALS)),)
+deps_missing := $(filter-out $(wildcard $(DEPS_FILES)),$(DEPS_FILES)) \
+	$(shell for t in $(DEPS_TOOLS); do command -v $$t >/dev/null || echo $$t; done)
+ifneq ($(strip $(deps_missing)),)
+$(info deps: missing $(strip $(deps_missing)); running scripts/deps.sh)
+ifneq ($(shell ./scripts/deps.sh >&2 && echo ok),ok)
+$(error scripts/deps.sh failed)
+endif
+endif
+endif
 
 CC := gcc
 LD := ld
@@ -30,25 +46,12 @@ include mk/mbedtls.mk
 
 all: $(B)/shoal.elf $(B)/userland.cpio
 
-$(DEPS_STAMP): scripts/deps.sh
-	@mkdir -p $(B)
-	./scripts/deps.sh
-	@touch $@
-
-# Re-run deps when a tool or third-party tree is missing.
-ifneq ($(wildcard $(TP)/musl $(TP)/lwip $(TP)/mbedtls),$(TP)/musl $(TP)/lwip $(TP)/mbedtls)
-$(shell rm -f $(DEPS_STAMP))
-endif
-ifeq ($(shell command -v qemu-system-x86_64 grub-mkrescue musl-gcc >/dev/null 2>&1 && echo ok),)
-$(shell rm -f $(DEPS_STAMP))
-endif
-
-$(B)/k/%.c.o: %.c | $(DEPS_STAMP)
+$(B)/k/%.c.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(KCFLAGS) -c $< -o $@
 
-$(B)/k/%.S.o: %.S | $(DEPS_STAMP)
+$(B)/k/%.S.o: %.S
 	@mkdir -p $(dir $@)
 	@echo "  AS      $<"
 	@$(CC) $(KCFLAGS) $(KASFLAGS) -c $< -o $@
@@ -78,7 +81,7 @@ $(B)/shoal.elf: $(B)/shoal.debug.elf
 	@objcopy --strip-debug $< $@
 
 # The userland archive (a cpio newc module); tasks join it in a later issue.
-$(B)/userland.cpio: $(wildcard userland/root/*) | $(DEPS_STAMP)
+$(B)/userland.cpio: $(wildcard userland/root/*)
 	@mkdir -p $(B)/userland-root
 	cp -r userland/root/. $(B)/userland-root/
 	cd $(B)/userland-root && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet > ../userland.cpio

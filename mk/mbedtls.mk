@@ -30,7 +30,7 @@ KCFLAGS += $(MBEDTLS_CPPFLAGS)
 # The platform glue (calloc/free, time, printf, exit) is kernel code proper.
 KOBJ += $(patsubst %,$(B)/k/%.o,$(wildcard kernel/crypto/*.c))
 
-$(B)/mbedtls/%.o: $(MBEDTLS)/library/%.c | $(DEPS_STAMP)
+$(B)/mbedtls/%.o: $(MBEDTLS)/library/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      mbedtls/$*.c"
 	@$(CC) $(MBEDTLS_CFLAGS) -c $< -o $@

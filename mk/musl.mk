@@ -18,12 +18,12 @@ MUSL_CFLAGS := $(KERNEL_BASE_CFLAGS) -std=c99 -D_XOPEN_SOURCE=700 -w \
 	-I$(MUSL)/arch/x86_64 -I$(MUSL)/arch/generic -I$(MUSL)/src/include \
 	-I$(MUSL)/src/internal -I$(B)/musl/include -I$(MUSL)/include
 
-$(B)/musl/include/bits/alltypes.h: | $(DEPS_STAMP)
+$(B)/musl/include/bits/alltypes.h:
 	@mkdir -p $(dir $@)
 	sed -f $(MUSL)/tools/mkalltypes.sed $(MUSL)/arch/x86_64/bits/alltypes.h.in \
 		$(MUSL)/include/alltypes.h.in > $@
 
-$(B)/musl/include/bits/syscall.h: | $(DEPS_STAMP)
+$(B)/musl/include/bits/syscall.h:
 	@mkdir -p $(dir $@)
 	cp $(MUSL)/arch/x86_64/bits/syscall.h.in $@
 	sed -n -e s/__NR_/SYS_/p < $(MUSL)/arch/x86_64/bits/syscall.h.in >> $@
@@ -33,6 +33,6 @@ $(B)/musl/%.c.o: $(MUSL)/src/%.c $(MUSL_GEN)
 	@echo "  CC      musl/$*.c"
 	@$(CC) $(MUSL_CFLAGS) -c $< -o $@
 
-$(B)/musl/%.s.o: $(MUSL)/src/%.s | $(DEPS_STAMP)
+$(B)/musl/%.s.o: $(MUSL)/src/%.s
 	@mkdir -p $(dir $@)
 	$(CC) -Wa,--noexecstack -c $< -o $@
