@@ -188,7 +188,10 @@ SELFTEST(time_vs_reference)
 	uint64_t dt = t1 - t0, conv = tsc_to_ns(ticks);
 	CHECK(ref >= TEST_US * NS_PER_US - NS_PER_US); /* whole reference ticks */
 	CHECK(conv * 100 >= ref * 99 && conv * 100 <= ref * 101);
-	CHECK(dt * 100 >= ref * 99 && dt * 100 <= ref * 101);
+	/* time_ns spans the whole measurement, including the bracketing reads of the
+	 * reference, which cost hundreds of microseconds each under a nested hypervisor:
+	 * it may not run slow, and only loosely fast. */
+	CHECK(dt * 100 >= ref * 99 && dt * 100 <= ref * 110);
 	return 0;
 }
 
