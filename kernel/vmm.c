@@ -48,7 +48,7 @@
 #define MMIO_BASE (VMM_REGION_BASE + STACK_SLOTS * STACK_SLOT)
 #define MMIO_END (MMIO_BASE + 64 * GIB)
 
-extern char _load_start[], _text[], _etext[], __selftests_end[], _kernel_end[];
+extern char _load_start[], _text[], _etext[], _data[], _kernel_end[];
 
 static struct spinlock lock = SPINLOCK_INIT("vmm");
 static uint64_t kernel_root;
@@ -211,12 +211,12 @@ void vmm_init(void)
 		*boot_walk(DIRECT_MAP_BASE + pa, 2) = pa | PTE_P | PTE_W | PTE_PS | nx;
 
 	/* The image's sections are page-aligned by boot/link.ld: .boot and the notes, then
-	 * text, then rodata (ending with the self-test table), then data, ksyms and bss. */
+	 * text, then rodata (up to _data), then data, ksyms and bss. */
 	const void *kstart = (const void *)((uint64_t)_load_start + KVMA);
 	map_image(kstart, _text, 0);
 	map_image(_text, page_align(_etext), VMM_EXEC);
-	map_image(page_align(_etext), page_align(__selftests_end), 0);
-	map_image(page_align(__selftests_end), _kernel_end, VMM_WRITE);
+	map_image(page_align(_etext), _data, 0);
+	map_image(_data, _kernel_end, VMM_WRITE);
 
 	*boot_walk(0, 2) = 0 | PTE_P | PTE_W | PTE_PS; /* identity, executable: trampoline */
 	boot_walk(VMM_REGION_BASE, 3);		       /* fixes the region's PML4 entry */
