@@ -43,6 +43,7 @@ KOBJ := $(patsubst %,$(B)/k/%.o,$(KSRC))
 
 include mk/musl.mk
 include mk/mbedtls.mk
+include mk/lwip.mk
 
 all: $(B)/shoal.elf $(B)/userland.cpio
 
@@ -62,9 +63,9 @@ $(B)/ksyms0.o: scripts/ksyms.sh
 	./scripts/ksyms.sh /dev/null > $(B)/ksyms0.S
 	$(CC) -c $(B)/ksyms0.S -o $@
 
-$(B)/shoal0.elf: $(KOBJ) $(MUSL_OBJ) $(MBEDTLS_LIB) $(B)/ksyms0.o boot/link.ld
+$(B)/shoal0.elf: $(KOBJ) $(MUSL_OBJ) $(LWIP_LIB) $(MBEDTLS_LIB) $(B)/ksyms0.o boot/link.ld
 	@echo "  LD      $@"
-	@$(LD) $(LDFLAGS) -o $@ $(KOBJ) $(MUSL_OBJ) $(MBEDTLS_LIB) $(B)/ksyms0.o
+	@$(LD) $(LDFLAGS) -o $@ $(KOBJ) $(MUSL_OBJ) $(LWIP_LIB) $(MBEDTLS_LIB) $(B)/ksyms0.o
 
 # Second link: shoal.debug.elf keeps the DWARF for gdb; shoal.elf, the boot image, drops it
 # (backtraces use the .ksyms table, not DWARF).
@@ -72,7 +73,7 @@ $(B)/shoal.debug.elf: $(B)/shoal0.elf
 	@./scripts/ksyms.sh $< > $(B)/ksyms.S
 	@$(CC) -c $(B)/ksyms.S -o $(B)/ksyms.o
 	@echo "  LD      $@"
-	@$(LD) $(LDFLAGS) -o $@ $(KOBJ) $(MUSL_OBJ) $(MBEDTLS_LIB) $(B)/ksyms.o
+	@$(LD) $(LDFLAGS) -o $@ $(KOBJ) $(MUSL_OBJ) $(LWIP_LIB) $(MBEDTLS_LIB) $(B)/ksyms.o
 	@cmp -s <(nm $< | grep -i ' t ' ) <(nm $@ | grep -i ' t ') || \
 		{ echo "ksyms: text moved between links"; rm -f $@; exit 1; }
 

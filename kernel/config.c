@@ -36,6 +36,8 @@ static const struct key keys[] = {
 	{"tick", K_INT, F(tick_hz), CONFIG_MIN_TICK_HZ, CONFIG_MAX_TICK_HZ, 0},
 	{"slice", K_INT, F(slice_ms), CONFIG_MIN_SLICE_MS, CONFIG_MAX_SLICE_MS, 0},
 	{"fpu", K_ENUM, F(fpu), 0, 0, fpu_modes},
+	{"ip", K_STRING, F(ip), 0, 0, 0},
+	{"dns", K_STRING, F(dns), 0, 0, 0},
 };
 
 void config_defaults(struct config *c)

@@ -28,6 +28,8 @@ struct config {
 	int tick_hz;	 /* tick=HZ: scheduler tick rate */
 	int slice_ms;	 /* slice=MS: time slice of a thread */
 	int fpu;	 /* fpu=auto|fxsave|off: XSAVE when present, FXSAVE, or no SSE */
+	char ip[CONFIG_NET_VALUE_MAX];	/* ip=ADDR/PREFIX[,GW] or dhcp (net/addr.c parses it) */
+	char dns[CONFIG_NET_VALUE_MAX]; /* dns=ADDR: DNS server (else DHCP's) */
 };
 
 typedef void (*config_error_fn)(void *ctx, const char *msg);

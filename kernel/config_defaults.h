@@ -14,5 +14,6 @@
 #define CONFIG_MIN_SLICE_MS 1
 #define CONFIG_MAX_SLICE_MS 1000
 #define CONFIG_DEFAULT_FPU 0 /* auto: XSAVE when the CPU has it (nested hypervisors: fpu=fxsave) */
+#define CONFIG_NET_VALUE_MAX 48 /* ip= and dns= values; empty: DHCP, DHCP's server */
 
 #endif

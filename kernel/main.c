@@ -5,6 +5,7 @@
 #include "arch/trap.h"
 #include "drivers/acpi.h"
 #include "drivers/lapic.h"
+#include "drivers/pci.h"
 #include "drivers/serial.h"
 #include "kernel/bootinfo.h"
 #include "kernel/config.h"
@@ -24,6 +25,7 @@
 #include "kernel/timer.h"
 #include "kernel/version.h"
 #include "kernel/vmm.h"
+#include "net/net.h"
 
 #define MIN_MEMORY (6UL << 20)
 
@@ -48,7 +50,9 @@ static void init_thread(void *arg)
 {
 	(void)arg;
 	smp_start_aps();
+	pci_init();
 	random_init();
+	net_init(); /* after random_init: lwIP draws TCP ports and DHCP ids */
 	uint64_t ready_ns = tsc_to_ns(rdtsc() - boot_tsc);
 	kinfo("shoal: ready in %lu.%03lu ms (%d cpus online)", ready_ns / 1000000,
 	      (ready_ns / 1000) % 1000, smp_online());

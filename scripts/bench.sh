@@ -8,6 +8,7 @@
 #   BENCH_LINUX_RUNS     Linux direct-boot runs (default BENCH_RUNS; ~5 s each under TCG)
 #   BENCH_ISO_RUNS       shoal ISO boots (default BENCH_RUNS)
 #   BENCH_LINUX_ISO_RUNS Linux ISO boots (default 3, ~8 s each; 0 skips the Linux ISO)
+#   BENCH_NET_RUNS=3     boots per guest for the network figures (scripts/bench/net.py)
 #   BENCH_SMP=4 BENCH_MEM=128 BENCH_MACHINE=q35 BENCH_NODEFAULTS=1 BENCH_KVM=1 (0: no probe)
 set -euo pipefail
 
@@ -50,11 +51,18 @@ GUEST_ISO=$((linux_iso_runs > 0 ? 1 : 0)) GUEST_GRUB_TIMEOUT=${grub_timeout:-0} 
 launcher=
 [ -x scripts/qemu.sh ] && launcher=scripts/qemu.sh
 
-exec python3 scripts/bench/bench.py \
+rc=0
+python3 scripts/bench/bench.py \
 	--launcher "$launcher" --elf $B/shoal.elf --cpio $B/userland.cpio ${iso:+--iso "$iso"} \
 	--grub-timeout "${grub_timeout:-?}s" \
 	--linux-dir "$out/linux" --results "$out/results.txt" \
 	--runs "$runs" --linux-runs "$linux_runs" --iso-runs "$iso_runs" \
 	--linux-iso-runs "$linux_iso_runs" --linux-smp1-runs "$linux_smp1_runs" \
 	--smp "${BENCH_SMP:-4}" --mem "${BENCH_MEM:-128}" --machine "${BENCH_MACHINE:-q35}" \
-	--nodefaults "${BENCH_NODEFAULTS:-1}" --kvm "${BENCH_KVM:-1}"
+	--nodefaults "${BENCH_NODEFAULTS:-1}" --kvm "${BENCH_KVM:-1}" || rc=$?
+
+# Network figures (issue 3): shoal and the Linux guest on the test network, virtio-net.
+# Appends to the same results file; needs root (skips itself otherwise).
+python3 scripts/bench/net.py --top "$top" --linux-dir "$out/linux" --results "$out/results.txt" \
+	--runs "${BENCH_NET_RUNS:-3}" --smp "${BENCH_SMP:-4}" --mem "${BENCH_MEM:-128}" || rc=1
+exit $rc

@@ -33,6 +33,10 @@ usage: scripts/qemu.sh [options] [-- extra QEMU arguments]
   --serial SPEC      QEMU -serial (default: stdio; 'mon:stdio' for an interactive console)
   --hostfwd RULE     user-mode NIC with this host forward, e.g. tcp:127.0.0.1:7373-:7373
                      (repeatable; the NIC is virtio-net-pci)
+  --netns NAME       run QEMU inside the test net NAME (scripts/testnet.sh up NAME N) with one
+                     NIC on tap --node I (default 0), MAC from testnet.sh; --nic picks its model
+  --node I           the node's tap index in --netns NAME
+  --nic MODEL        NIC model for --netns: virtio-net-pci (default) or e1000
   --dry-run          print the QEMU command and exit
 Always present: -display none -no-reboot and isa-debug-exit at 0xf4 (guest writes v,
 QEMU exits with status 2v+1).
@@ -49,6 +53,9 @@ smp=1
 mem=128
 serial=stdio
 hostfwd=()
+netns=
+node=0
+nic=
 dry=0
 extra=()
 
@@ -65,6 +72,9 @@ while [ $# -gt 0 ]; do
 	--mem) need "$@"; mem=$2; shift 2 ;;
 	--serial) need "$@"; serial=$2; shift 2 ;;
 	--hostfwd) need "$@"; hostfwd+=("$2"); shift 2 ;;
+	--netns) need "$@"; netns=$2; shift 2 ;;
+	--node) need "$@"; node=$2; shift 2 ;;
+	--nic) need "$@"; nic=$2; shift 2 ;;
 	--dry-run) dry=1; shift ;;
 	-h | --help) usage; exit 0 ;;
 	--) shift; extra=("$@"); break ;;
@@ -110,7 +120,15 @@ else
 	[ -z "$append" ] || args+=(-append "$append")
 fi
 
-if [ ${#hostfwd[@]} -gt 0 ]; then
+wrap=()
+if [ -n "$netns" ]; then
+	# The taps live inside the namespace, so QEMU must too (ip netns exec execs it: same PID).
+	[ ${#hostfwd[@]} = 0 ] || { echo "qemu.sh: --netns and --hostfwd exclude each other" >&2; exit 2; }
+	mapfile -t tapargs < <("$top/scripts/testnet.sh" qemu-args "$netns" "$node" --model "${nic:-virtio-net-pci}")
+	[ ${#tapargs[@]} = 4 ] || { echo "qemu.sh: testnet.sh qemu-args $netns $node failed" >&2; exit 2; }
+	args+=("${tapargs[@]}")
+	wrap=(ip netns exec "shoal-$netns")
+elif [ ${#hostfwd[@]} -gt 0 ]; then
 	netdev=user,id=net0
 	for r in "${hostfwd[@]}"; do netdev+=",hostfwd=$r"; done
 	args+=(-netdev "$netdev" -device virtio-net-pci,netdev=net0)
@@ -119,10 +137,10 @@ else
 fi
 
 args+=("${extra[@]}")
-shown=qemu-system-x86_64
+shown="${wrap[*]}${wrap:+ }qemu-system-x86_64"
 for a in "${args[@]}"; do
 	case $a in *[[:space:]]* | '') shown+=" '$a'" ;; *) shown+=" $a" ;; esac
 done
 echo "qemu: accel=$accel firmware=$firmware boot=$boot smp=$smp mem=${mem}M: $shown" >&2
 [ $dry = 1 ] && exit 0
-exec qemu-system-x86_64 "${args[@]}"
+exec "${wrap[@]}" qemu-system-x86_64 "${args[@]}"
