@@ -8,7 +8,8 @@
  * Enumeration starts at the first bus of every MCFG window (bus 0 without MCFG) and
  * follows PCI-to-PCI bridges to their secondary buses, as the firmware numbered them.
  * Each function present is recorded once, with its BARs sized (decoding off while
- * all-ones is written, then restored) and its legacy interrupt pin and line.
+ * all-ones is written, then restored) and its legacy interrupt pin and line. BARs that
+ * minimal firmware (qboot) left unassigned get addresses here (see assign_bars).
  *
  * Interrupts prefer MSI-X, then MSI, both aimed at the boot CPU's LAPIC with fixed
  * delivery and edge trigger. The INTx fallback cannot read the ACPI _PRT (that needs an
@@ -24,11 +25,13 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "arch/cpu.h"
 #include "drivers/acpi.h"
 #include "drivers/lapic.h"
+#include "kernel/bootinfo.h"
 #include "kernel/cpu.h"
 #include "kernel/log.h"
 #include "kernel/spinlock.h"
@@ -129,6 +132,16 @@
 #define MAX_INTX_LINES 16
 #define MAX_INTX_SHARERS 8
 #define MAX_SCAN_DEPTH 32
+#define BAR_TEXT_MAX 160
+
+/* Where BARs the firmware left unassigned may go: memory top-down below the fixed
+ * platform devices (IOAPIC, HPET, LAPIC from 0xfec00000 up), I/O above the legacy ports. */
+#define MMIO_ALLOC_TOP 0xfec00000UL
+#define MMIO_ALLOC_MAX_BAR (256UL << 20)
+#define IO_ALLOC_FIRST 0xc000UL
+#define IO_ALLOC_END 0x10000UL
+#define LOW_MEMORY_FLOOR (1UL << 20)
+#define FOUR_GIB (1UL << 32)
 
 struct ecam_bus {
 	uint16_t segment;
@@ -344,6 +357,26 @@ static const char *class_name(uint8_t cls)
 	return cls < sizeof names / sizeof names[0] ? names[cls] : "other";
 }
 
+/* " bar0 io 0xc000/0x20 bar4 mem64 0xfe000000/0x4000 ..." for the device's log line. */
+static void bar_text(const struct pci_dev *d, char *buf, size_t size)
+{
+	size_t n = 0;
+	buf[0] = 0;
+	for (int i = 0; i < 6 && n < size; i++) {
+		const struct pci_bar *b = &d->bar[i];
+		if (!b->size)
+			continue;
+		int w = snprintf(buf + n, size - n, " bar%d %s %#lx/%#lx", i,
+				 b->io	    ? "io"
+				 : b->mem64 ? "mem64"
+					    : "mem",
+				 (unsigned long)b->addr, (unsigned long)b->size);
+		if (w < 0)
+			break;
+		n += (size_t)w;
+	}
+}
+
 static void scan_bus(uint16_t segment, uint8_t bus, int depth);
 
 static void add_function(struct pci_dev *probe, int depth)
@@ -368,10 +401,12 @@ static void add_function(struct pci_dev *probe, int depth)
 		d->irq_pin = pci_read8(d, CFG_IRQ_PIN);
 		if (hdr == 0 || hdr == HDR_BRIDGE)
 			size_bars(d, hdr == 0 ? BARS_TYPE0 : BARS_BRIDGE);
-		kdebug("pci: %04x:%02x:%02x.%x %04x:%04x %s %02x.%02x.%02x irq pin %u line %u",
+		char bars[BAR_TEXT_MAX];
+		bar_text(d, bars, sizeof bars);
+		kdebug("pci: %04x:%02x:%02x.%x %04x:%04x %s %02x.%02x.%02x irq pin %u line %u%s",
 		       d->segment, d->bus, d->dev, d->fn, d->vendor, d->device,
 		       class_name(d->class_code), d->class_code, d->subclass, d->prog_if,
-		       d->irq_pin, d->irq_line);
+		       d->irq_pin, d->irq_line, bars);
 	}
 	if (hdr == HDR_BRIDGE) {
 		uint8_t sec = pci_read8(probe, CFG_SECONDARY_BUS);
@@ -416,6 +451,136 @@ static void scan_bus(uint16_t segment, uint8_t bus, int depth)
 	}
 }
 
+/* ---- BARs the firmware did not assign ----
+ * SeaBIOS, OVMF and PC firmware assign every BAR; minimal firmware (qboot, the KVM fast
+ * path) assigns none and leaves that to the OS. Without the ACPI _CRS (AML) the free
+ * window is inferred: memory BARs go top-down from MMIO_ALLOC_TOP, skipping RAM and
+ * firmware ranges of the memory map, ECAM windows and BARs already in use; I/O BARs go
+ * upwards from IO_ALLOC_FIRST. Only the root bus is served: a bridge would also need its
+ * forwarding windows programmed. When the firmware assigned any memory BAR at all, it
+ * is trusted to have left the others off on purpose, and nothing is assigned. */
+
+static bool firmware_assigned(void)
+{
+	for (int i = 0; i < ndev; i++)
+		for (int j = 0; j < 6; j++)
+			if (devs[i].bar[j].addr && !devs[i].bar[j].io)
+				return true;
+	return false;
+}
+
+static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+	return a < b + blen && b < a + alen;
+}
+
+/* Start of something [addr, addr+size) collides with, or 0 when it is free. */
+static uint64_t mem_conflict(uint64_t addr, uint64_t size)
+{
+	for (int i = 0; i < boot_info.nranges; i++) {
+		const struct mem_range *r = &boot_info.ranges[i];
+		if (overlaps(addr, size, r->base, r->len))
+			return r->base ? r->base : 1;
+	}
+	for (int i = 0; i < acpi.nmcfg; i++) {
+		const struct acpi_mcfg *m = &acpi.mcfg[i];
+		uint64_t len = (uint64_t)(m->bus_end - m->bus_start + 1) * ECAM_BUS_SIZE;
+		uint64_t base = m->base + (uint64_t)m->bus_start * ECAM_BUS_SIZE;
+		if (overlaps(addr, size, base, len))
+			return base;
+	}
+	for (int i = 0; i < ndev; i++)
+		for (int j = 0; j < 6; j++) {
+			const struct pci_bar *b = &devs[i].bar[j];
+			if (b->addr && !b->io && overlaps(addr, size, b->addr, b->size))
+				return b->addr;
+		}
+	return 0;
+}
+
+static uint64_t io_conflict(uint64_t addr, uint64_t size)
+{
+	for (int i = 0; i < ndev; i++)
+		for (int j = 0; j < 6; j++) {
+			const struct pci_bar *b = &devs[i].bar[j];
+			if (b->addr && b->io && overlaps(addr, size, b->addr, b->size))
+				return b->addr + b->size;
+		}
+	return 0;
+}
+
+/* Lowest address memory BARs may take: above every RAM-like range below 4 GiB. */
+static uint64_t mem_floor(void)
+{
+	uint64_t floor = LOW_MEMORY_FLOOR;
+	for (int i = 0; i < boot_info.nranges; i++) {
+		const struct mem_range *r = &boot_info.ranges[i];
+		uint64_t end = r->base + r->len;
+		if (r->type != MEM_RESERVED && r->base < FOUR_GIB && end > floor)
+			floor = end;
+	}
+	return floor;
+}
+
+static uint64_t alloc_mem(uint64_t size)
+{
+	uint64_t floor = mem_floor(), top = MMIO_ALLOC_TOP;
+	while (top >= floor + size) {
+		uint64_t addr = (top - size) & ~(size - 1);
+		if (addr < floor)
+			return 0;
+		uint64_t c = mem_conflict(addr, size);
+		if (!c)
+			return addr;
+		top = c;
+	}
+	return 0;
+}
+
+static uint64_t alloc_io(uint64_t size)
+{
+	uint64_t addr = (IO_ALLOC_FIRST + size - 1) & ~(size - 1);
+	while (addr + size <= IO_ALLOC_END) {
+		uint64_t c = io_conflict(addr, size);
+		if (!c)
+			return addr;
+		addr = (c + size - 1) & ~(size - 1);
+	}
+	return 0;
+}
+
+static void assign_bars(struct pci_dev *d)
+{
+	uint8_t hdr = pci_read8(d, CFG_HEADER_TYPE) & HDR_TYPE_MASK;
+	for (int i = 0; i < BARS_TYPE0 && hdr == 0; i++) {
+		struct pci_bar *b = &d->bar[i];
+		if (!b->size || b->addr)
+			continue;
+		uint16_t off = CFG_BAR0 + 4 * i;
+		uint64_t addr = 0;
+		if (d->bus != 0)
+			kwarn("pci: %02x:%02x.%x bar%d unassigned behind a bridge, left off",
+			      d->bus, d->dev, d->fn, i);
+		else if (b->io)
+			addr = alloc_io(b->size);
+		else if (b->size <= MMIO_ALLOC_MAX_BAR)
+			addr = alloc_mem(b->size);
+		if (!addr) {
+			if (d->bus == 0)
+				kwarn("pci: %02x:%02x.%x bar%d: no room for %#lx bytes", d->bus,
+				      d->dev, d->fn, i, (unsigned long)b->size);
+			continue;
+		}
+		uint32_t flags = pci_read32(d, off) & (b->io ? ~BAR_IO_MASK : ~BAR_MEM_MASK);
+		pci_write32(d, off, (uint32_t)addr | flags);
+		if (b->mem64)
+			pci_write32(d, off + 4, (uint32_t)(addr >> 32));
+		b->addr = addr;
+		kdebug("pci: %02x:%02x.%x bar%d assigned %#lx/%#lx", d->bus, d->dev, d->fn, i,
+		       (unsigned long)addr, (unsigned long)b->size);
+	}
+}
+
 static bool id_matches(const struct pci_id *id, const struct pci_dev *d)
 {
 	return id->vendor == d->vendor && (id->device == PCI_ANY_ID || id->device == d->device);
@@ -451,6 +616,11 @@ void pci_init(void)
 	if (dropped)
 		kwarn("pci: more than %d functions, the rest are ignored", PCI_MAX_DEVICES);
 	kinfo("pci: %d devices (%s)", ndev, acpi.nmcfg > 0 ? "ecam" : "port i/o");
+	if (!firmware_assigned()) {
+		kinfo("pci: the firmware assigned no BARs; assigning them");
+		for (int i = 0; i < ndev; i++)
+			assign_bars(&devs[i]);
+	}
 	/* No NIC found is reported once, by net_init (net/net.h), which runs next. */
 	for (int i = 0; i < ndev; i++)
 		probe_drivers(&devs[i]);

@@ -84,3 +84,5 @@ int net_wait_bound(uint64_t timeout_ns)
 	}
 	return 0;
 }
+
+uint64_t net_rx_nobuf(void) { return port_rx_nobuf(); }

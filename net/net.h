@@ -21,6 +21,10 @@ int net_start(void);
  * when there is no interface. */
 int net_wait_bound(uint64_t timeout_ns);
 
+/* Received frames dropped because the stack had no free buffer (pbuf pool) or its
+ * input queue was full; lwIP's own counters are in lwip_stats (lwip/stats.h). */
+uint64_t net_rx_nobuf(void);
+
 /* services.c: start the echo and iperf services (from net_start). */
 int net_services_start(void);
 

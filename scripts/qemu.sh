@@ -32,11 +32,12 @@ usage: scripts/qemu.sh [options] [-- extra QEMU arguments]
   --mem MIB          memory in MiB (default 128)
   --serial SPEC      QEMU -serial (default: stdio; 'mon:stdio' for an interactive console)
   --hostfwd RULE     user-mode NIC with this host forward, e.g. tcp:127.0.0.1:7373-:7373
-                     (repeatable; the NIC is virtio-net-pci)
+                     (repeatable; the NIC is virtio-net-pci unless --nic says otherwise)
   --netns NAME       run QEMU inside the test net NAME (scripts/testnet.sh up NAME N) with one
                      NIC on tap --node I (default 0), MAC from testnet.sh; --nic picks its model
   --node I           the node's tap index in --netns NAME
-  --nic MODEL        NIC model for --netns: virtio-net-pci (default) or e1000
+  --nic MODEL        NIC model: virtio-net-pci (default) or e1000; without --netns the NIC
+                     is on QEMU user networking (with any --hostfwd rules)
   --dry-run          print the QEMU command and exit
 Always present: -display none -no-reboot and isa-debug-exit at 0xf4 (guest writes v,
 QEMU exits with status 2v+1).
@@ -128,10 +129,10 @@ if [ -n "$netns" ]; then
 	[ ${#tapargs[@]} = 4 ] || { echo "qemu.sh: testnet.sh qemu-args $netns $node failed" >&2; exit 2; }
 	args+=("${tapargs[@]}")
 	wrap=(ip netns exec "shoal-$netns")
-elif [ ${#hostfwd[@]} -gt 0 ]; then
+elif [ ${#hostfwd[@]} -gt 0 ] || [ -n "$nic" ]; then
 	netdev=user,id=net0
 	for r in "${hostfwd[@]}"; do netdev+=",hostfwd=$r"; done
-	args+=(-netdev "$netdev" -device virtio-net-pci,netdev=net0)
+	args+=(-netdev "$netdev" -device "${nic:-virtio-net-pci},netdev=net0")
 else
 	args+=(-nic none)
 fi

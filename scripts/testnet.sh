@@ -12,7 +12,8 @@
 # 52:54:00:AA:BB:II, AA:BB from NAME, II = I, so DHCP leases can be told apart per node.
 #
 #   up NAME N            create the net with taps tap0..tapN-1 (an existing net is rebuilt)
-#   down NAME            tear it down (always safe, also when half built or already gone)
+#   down NAME            tear it down, state directory included (always safe, also when half
+#                        built or already gone)
 #   exec NAME CMD...     run CMD inside the namespace
 #   qemu-args NAME I [--model virtio-net-pci|e1000]
 #                        print QEMU's -netdev/-device arguments for node I, one per line
@@ -106,6 +107,7 @@ cmd_down() {
 	if ip netns list 2>/dev/null | awk '{print $1}' | grep -qx "$(ns "$name")"; then
 		ip netns del "$(ns "$name")" 2>/dev/null || true
 	fi
+	rm -rf "$dir"
 }
 
 cmd_up() {

@@ -26,12 +26,15 @@
 #include <string.h>
 
 #include "drivers/netdev.h"
+#include "kernel/config.h"
 #include "kernel/log.h"
+#include "kernel/selftest.h"
 #include "kernel/time.h"
 #include "lwip/dhcp.h"
 #include "lwip/dns.h"
 #include "lwip/etharp.h"
 #include "lwip/ethip6.h"
+#include "lwip/inet_chksum.h"
 #include "lwip/pbuf.h"
 #include "lwip/snmp.h"
 #include "lwip/stats.h"
@@ -197,6 +200,8 @@ static err_t if_init(struct netif *netif)
 	netif->output = etharp_output;
 	netif->output_ip6 = ethip6_output;
 	netif->linkoutput = link_output;
+	/* DHCP sends it (option 12), so the server's leases name the node. */
+	netif_set_hostname(netif, config.name[0] ? config.name : NULL);
 	u16_t csum = NETIF_CHECKSUM_ENABLE_ALL;
 	if (nd->rx_csum_checked)
 		csum &= ~(NETIF_CHECKSUM_CHECK_TCP | NETIF_CHECKSUM_CHECK_UDP);
@@ -206,7 +211,9 @@ static err_t if_init(struct netif *netif)
 	return ERR_OK;
 }
 
-/* Core lock held (a tcpip callback): log the address line once it is bound. */
+/* Core lock held (a tcpip callback): log the address line once it is bound, and put a
+ * dns= server in place of DHCP's. (A DHCP renewal that lists servers again replaces it;
+ * only the first binding is overridden.) */
 static void check_bound(struct nd_if *ni)
 {
 	const ip4_addr_t *a = netif_ip4_addr(&ni->netif);
@@ -240,6 +247,8 @@ static void ext_status(struct netif *netif, netif_nsc_reason_t reason,
 static void link_apply(void *arg)
 {
 	struct nd_if *ni = arg;
+	kdebug("net: %s link %s after %lu ms", ni->nd->name, ni->nd->link_up ? "up" : "down",
+	       (unsigned long)((time_ns() - ni->up_ns) / NS_PER_MS));
 	if (ni->nd->link_up)
 		netif_set_link_up(&ni->netif);
 	else
@@ -278,9 +287,9 @@ int port_netif_attach(struct netdev *nd, const struct net_ip_config *ip, const s
 			IP4_ADDR(&gw, ip->gw.a[0], ip->gw.a[1], ip->gw.a[2], ip->gw.a[3]);
 	}
 	nd->stack = ni;
-	nd->link_changed = link_changed;
 
 	LOCK_TCPIP_CORE();
+	ni->up_ns = time_ns();
 	if (!nifs)
 		netif_add_ext_callback(&ext_cb, ext_status);
 	struct netif *n = netif_add(&ni->netif, &addr, &mask, &gw, ni, if_init, tcpip_input);
@@ -288,12 +297,13 @@ int port_netif_attach(struct netdev *nd, const struct net_ip_config *ip, const s
 		UNLOCK_TCPIP_CORE();
 		return -ENOMEM;
 	}
-	/* Frames may flow from here on: the netif exists and has its input function. */
+	/* Frames and link changes may flow from here on: the netif exists. A link change
+	 * from now on queues link_apply, which reads nd->link_up again after this. */
+	__atomic_store_n(&nd->link_changed, link_changed, __ATOMIC_RELEASE);
 	__atomic_store_n(&nd->rx, rx_frame, __ATOMIC_RELEASE);
 	__atomic_store_n(&nifs, nifs + 1, __ATOMIC_RELEASE);
 	if (nifs == 1)
 		netif_set_default(n);
-	ni->up_ns = time_ns();
 	netif_set_up(n);
 	if (nd->link_up)
 		netif_set_link_up(n);
@@ -304,5 +314,75 @@ int port_netif_attach(struct netdev *nd, const struct net_ip_config *ip, const s
 	else
 		check_bound(ni);
 	UNLOCK_TCPIP_CORE();
+	return 0;
+}
+
+/* Transmit checksum offload: the pseudo-header sum tcp_csum_prepare leaves, completed
+ * the way a device does (the ones' complement sum from csum_start, stored at
+ * csum_offset), must give the checksum lwIP computes in software, for IPv4 and IPv6
+ * and an odd-length payload. */
+#define CSUM_TEST_PAYLOAD 33
+
+static int csum_case(bool v6)
+{
+	static uint8_t f[SIZEOF_ETH_HDR + IP6_HLEN + TCP_MIN_HLEN + CSUM_TEST_PAYLOAD];
+	size_t iphl = v6 ? IP6_HLEN : IP_HLEN, seg = TCP_MIN_HLEN + CSUM_TEST_PAYLOAD;
+	size_t len = SIZEOF_ETH_HDR + iphl + seg, l4 = SIZEOF_ETH_HDR + iphl;
+	memset(f, 0, sizeof f);
+	uint16_t type = v6 ? ETHTYPE_IPV6 : ETHTYPE_IP;
+	f[SIZEOF_ETH_HDR - 2] = (uint8_t)(type >> 8);
+	f[SIZEOF_ETH_HDR - 1] = (uint8_t)type;
+	uint8_t *ip = f + SIZEOF_ETH_HDR;
+	for (size_t i = 0; i < (v6 ? IP6_ADDRS_LEN : IP4_ADDRS_LEN); i++)
+		ip[(v6 ? IP6_ADDRS_OFF : IP4_ADDRS_OFF) + i] = (uint8_t)(0xf0 + i * 13);
+	if (v6) {
+		ip[0] = 0x60;
+		ip[IP6_PLEN_OFF + 1] = (uint8_t)seg;
+		ip[IP6_NEXT_OFF] = IP_PROTO_TCP;
+	} else {
+		ip[0] = 0x45;
+		ip[IP4_LEN_OFF + 1] = (uint8_t)(iphl + seg);
+		ip[IP4_PROTO_OFF] = IP_PROTO_TCP;
+	}
+	for (size_t i = 0; i < seg; i++)
+		f[l4 + i] = (uint8_t)(i * 37 + 11);
+	f[l4 + TCP_CSUM_OFF] = f[l4 + TCP_CSUM_OFF + 1] = 0;
+
+	/* What lwIP would have written. */
+	struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)seg, PBUF_RAM);
+	CHECK(p);
+	pbuf_take(p, f + l4, (u16_t)seg);
+	ip_addr_t src, dst;
+	if (v6) {
+		IP_ADDR6(&src, 0, 0, 0, 0);
+		IP_ADDR6(&dst, 0, 0, 0, 0);
+		memcpy(ip_2_ip6(&src)->addr, ip + IP6_ADDRS_OFF, IP6_ADDRS_LEN / 2);
+		memcpy(ip_2_ip6(&dst)->addr, ip + IP6_ADDRS_OFF + IP6_ADDRS_LEN / 2,
+		       IP6_ADDRS_LEN / 2);
+	} else {
+		IP_ADDR4(&src, 0, 0, 0, 0);
+		IP_ADDR4(&dst, 0, 0, 0, 0);
+		memcpy(&ip_2_ip4(&src)->addr, ip + IP4_ADDRS_OFF, IP4_ADDRS_LEN / 2);
+		memcpy(&ip_2_ip4(&dst)->addr, ip + IP4_ADDRS_OFF + IP4_ADDRS_LEN / 2,
+		       IP4_ADDRS_LEN / 2);
+	}
+	u16_t want = ip_chksum_pseudo(p, IP_PROTO_TCP, (u16_t)seg, &src, &dst);
+	pbuf_free(p);
+
+	uint16_t start = 0, off = 0;
+	CHECK(tcp_csum_prepare(f, len, &start, &off));
+	CHECK(start == l4 && off == TCP_CSUM_OFF);
+	u16_t got = inet_chksum(f + start, (u16_t)(len - start)); /* the device's part */
+	CHECK(got == want);
+	/* Not TCP: left alone. */
+	ip[v6 ? IP6_NEXT_OFF : IP4_PROTO_OFF] = IP_PROTO_UDP;
+	CHECK(!tcp_csum_prepare(f, len, &start, &off));
+	return 0;
+}
+
+SELFTEST(netif_tcp_csum_offload)
+{
+	CHECK(csum_case(false) == 0);
+	CHECK(csum_case(true) == 0);
 	return 0;
 }

@@ -19,6 +19,7 @@
 #include "kernel/time.h"
 #include "lwip/err.h"
 #include "lwip/sys.h"
+#include "lwip/tcpip.h"
 
 #define NS_PER_MS 1000000ULL
 #define MBOX_DEFAULT_SIZE 32 /* for a mailbox lwIP asks for with size 0 */
@@ -55,6 +56,15 @@ void sys_arch_unprotect(sys_prot_t flags)
 		spin_unlock(&prot_lock);
 	}
 	irq_restore(flags);
+}
+
+void sys_arch_check_core_locked(void)
+{
+	/* Before tcpip_init the stack is set up by one thread (lwip_init), unlocked. */
+	if (!lock_tcpip_core.valid)
+		return;
+	if (lock_tcpip_core.mutex.owner != thread_current())
+		panic("lwip: core function called without the core lock (LOCK_TCPIP_CORE)");
 }
 
 void sys_arch_diag(const char *fmt, ...)

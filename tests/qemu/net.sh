@@ -5,7 +5,8 @@
 # dnsmasq's lease file agree), 1,000 pings from the namespace without loss, 64 MiB through
 # the TCP echo service (port 7) back with the same SHA-256, iperf 2 against the node's
 # lwiperf (port 5001) both ways with a rate above zero, and a static ip= boot. Plus a node
-# without a NIC, which must say so and still reach ready.
+# with both NICs at once (a lease and pings for each), and a node without a NIC, which must
+# say so and still reach ready.
 #
 # NET_TARGET=linux runs the same checks against the Linux guest of scripts/linux-guest.sh
 # (its /init in network mode), which is how the harness itself is checked. Every wait is
@@ -58,7 +59,6 @@ fi
 PREFIX=$("$TESTNET" prefix "$NET")
 GW=$PREFIX.1
 STATE=$("$TESTNET" dir "$NET")
-in_ns() { "$TESTNET" exec "$NET" "$@"; }
 
 # boot NAME NODE MODEL [static ADDR]: start the target on tap NODE.
 boot() {
@@ -249,6 +249,42 @@ for m in $MODELS; do
 	node=$((node + 1))
 done
 
+# Several NICs at once: virtio-net on tap 0 and e1000 on tap 1 of the same node, each with a
+# lease of its own and answering pings at its own address.
+multi_test() {
+	local t=net/multi i line addr o extra ok=1
+	mapfile -t extra < <("$TESTNET" qemu-args "$NET" 1 --model e1000)
+	: >"$T_DIR/multi.log"
+	qemu_start multi --netns "$NET" --node 0 --nic virtio-net-pci --smp "$SMP" -- "${extra[@]}"
+	for i in 0 1; do
+		local re="net: eth$i [0-9.]+/[0-9]+ via dhcp"
+		qemu_wait_line "$re|$RE_PANIC" "$T_ADDR"
+		line=$(log_line "$re")
+		if [ -z "$line" ]; then
+			fail "$t" "eth$i: ${QEMU_WHY:-no address line}$(panic_reason)" "$QEMU_LOG"
+			ok=0
+			break
+		fi
+		addr=$(echo "$line" | grep -aEo "eth$i [0-9.]+/" | sed -E 's/eth[0-9]+ ([0-9.]+)\//\1/')
+		if ! grep -q " $("$TESTNET" mac "$NET" $i) $addr " "$STATE/leases"; then
+			cp "$STATE/leases" "$T_DIR/leases" 2>/dev/null
+			fail "$t" "eth$i's $addr not in dnsmasq's lease file" "$T_DIR/leases"
+			ok=0
+			break
+		fi
+		o=$T_DIR/multi$i.ping
+		if ! { timeout 30 "$TESTNET" exec "$NET" ping -q -c 20 -i 0.05 -w 20 "$addr" >"$o" 2>&1 &&
+			grep -q ', 20 received' "$o"; }; then
+			fail "$t" "eth$i: no ping replies from $addr" "$o"
+			ok=0
+			break
+		fi
+	done
+	[ $ok = 1 ] && pass "$t"
+	qemu_stop
+}
+[ "$TARGET" = shoal ] && multi_test
+
 # No NIC at all: a clear log line and a node that still reaches ready.
 if [ "$TARGET" = shoal ]; then
 	qemu_start nonic --smp "$SMP"
@@ -265,3 +301,4 @@ if [ "$TARGET" = shoal ]; then
 	fi
 	qemu_stop
 fi
+exit 0
