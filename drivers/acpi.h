@@ -19,6 +19,14 @@ struct acpi_ioapic {
 	uint32_t gsi_base;
 };
 
+/* The flags of an interrupt source override (MPS INTI): polarity and trigger mode. */
+#define INTI_POLARITY(f) ((f)&3)
+#define INTI_TRIGGER(f) (((f) >> 2) & 3)
+#define INTI_ACTIVE_HIGH 1
+#define INTI_ACTIVE_LOW 3
+#define INTI_EDGE 1
+#define INTI_LEVEL 3
+
 struct acpi_override { /* ISA IRQ -> GSI, with polarity and trigger flags */
 	uint8_t irq;
 	uint32_t gsi;

@@ -33,14 +33,6 @@
 #define RED_DEST_SHIFT 24
 #define MAX_XAPIC_DEST 0xff
 
-/* MPS INTI flags of an interrupt source override */
-#define INTI_POLARITY(f) ((f)&3)
-#define INTI_TRIGGER(f) (((f) >> 2) & 3)
-#define INTI_ACTIVE_HIGH 1
-#define INTI_ACTIVE_LOW 3
-#define INTI_EDGE 1
-#define INTI_LEVEL 3
-
 struct ioapic {
 	volatile uint32_t *regs;
 	uint32_t gsi_base, npins;

@@ -99,7 +99,16 @@ uint32_t lapic_id(void) { return x2 ? rd(REG_ID) : rd(REG_ID) >> XAPIC_ID_SHIFT;
 
 void lapic_eoi(void) { wr(REG_EOI, 0); }
 
-void irq_eoi(void) { lapic_eoi(); }
+/* Several handlers may share one interrupt (PCI INTx lines); each calls irq_eoi, but only
+ * the first may signal it, or a second EOI would retire another interrupt in service. */
+void irq_eoi(void)
+{
+	struct cpu *c = this_cpu();
+	if (c->eoi_pending) {
+		c->eoi_pending = false;
+		lapic_eoi();
+	}
+}
 
 static void choose_mode(void)
 {

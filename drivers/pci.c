@@ -120,14 +120,6 @@
 #define MSI_DEST_SHIFT 12
 #define MSI_MAX_DEST 0xff
 
-/* MADT interrupt source override flags (MPS INTI) */
-#define INTI_POLARITY(f) ((f)&3)
-#define INTI_TRIGGER(f) (((f) >> 2) & 3)
-#define INTI_ACTIVE_HIGH 1
-#define INTI_ACTIVE_LOW 3
-#define INTI_EDGE 1
-#define INTI_LEVEL 3
-
 #define MAX_ECAM_BUSES 32
 #define MAX_INTX_LINES 16
 #define MAX_INTX_SHARERS 8

@@ -18,6 +18,7 @@ struct cpu {
 	uint32_t apic_id;
 	bool online;
 	int irq_depth;		/* nested interrupt handlers running */
+	bool eoi_pending;	/* the interrupt being handled still needs its EOI (irq_eoi) */
 	struct thread *current; /* running thread (the idle thread when nothing else) */
 	struct thread *idle;
 	void *sched;	  /* this CPU's run queue (sched/) */

@@ -208,6 +208,7 @@ void trap(struct trapframe *tf)
 
 	if (v >= 32) {
 		cpu->irq_depth++;
+		cpu->eoi_pending = true;
 		if (handlers[v])
 			handlers[v](tf);
 		else if (v != VEC_SPURIOUS) {
@@ -217,6 +218,7 @@ void trap(struct trapframe *tf)
 		/* Not cpu->: the scheduler may have preempted the interrupted thread inside
 		 * the handler and resumed it later on another CPU. */
 		this_cpu()->irq_depth--;
+		this_cpu()->eoi_pending = false;
 		return;
 	}
 	if (handlers[v]) { /* e.g. a page-fault handler that maps on demand */

@@ -36,7 +36,8 @@ int trap_alloc_vector(void);
  * probes (MSRs, instructions) whether something exists. */
 int trap_catch(void (*fn)(void *), void *arg);
 
-/* Send end-of-interrupt for the interrupt being handled (LAPIC). */
+/* Send end-of-interrupt for the interrupt being handled (LAPIC); only the first call per
+ * interrupt does, so handlers sharing a line may each call it. */
 void irq_eoi(void);
 
 #endif
