@@ -3,8 +3,8 @@
 # SHOAL_ACCEL=kvm) with its serial console on this terminal; Ctrl-A X quits QEMU.
 # User-mode networking forwards 127.0.0.1:7373 on the host to the node's console port.
 #
-# When stdin is not a terminal (CI, scripts) it boots, waits for the ready line (bounded),
-# prints the banner and ready lines and exits 0, or non-zero if the node never got ready.
+# When stdin is not a terminal (CI, scripts) it boots, waits for the ready and address lines
+# (bounded), prints them and exits 0, or non-zero if the node never got ready or no address.
 # QEMU is never left running.
 #
 # Environment: SHOAL_ACCEL=tcg|kvm, SMP (default 2), MEM (MiB, default 256), APPEND
@@ -32,12 +32,21 @@ fi
 # shellcheck source=tests/lib.sh
 . tests/lib.sh
 qemu_start run "${opts[@]}"
+RE_ADDR='net: [a-z0-9]+ [0-9.]+/[0-9]+ via (dhcp|static) in [0-9]+ ms'
 if qemu_wait_line "$RE_READY" "$READY_SECS"; then
+	# The address comes from QEMU's user-network DHCP shortly after ready.
+	qemu_wait_line "$RE_ADDR" "$READY_SECS"
+	got_addr=$?
 	qemu_stop
 	head -n 1 "$QEMU_LOG"
 	log_line "$RE_BANNER"
 	log_line "$RE_READY"
-	exit 0
+	if [ $got_addr = 0 ]; then
+		log_line "$RE_ADDR"
+		exit 0
+	fi
+	echo "shoal: the node got no address: $QEMU_WHY" >&2
+	exit 1
 fi
 qemu_stop
 echo "shoal: the node did not get ready: $QEMU_WHY" >&2
