@@ -86,6 +86,15 @@ static uint64_t call_pending; /* CPUs that still have to run call_fn */
 
 int smp_online(void) { return __atomic_load_n(&nonline, __ATOMIC_ACQUIRE); }
 
+int smp_last_online(void)
+{
+	int last = 0;
+	for (int i = 0; i < ncpus; i++)
+		if (__atomic_load_n(&cpus[i].online, __ATOMIC_ACQUIRE))
+			last = i;
+	return last;
+}
+
 static __attribute__((noreturn)) void park(void)
 {
 	for (;;) {

@@ -8,6 +8,8 @@
  * timed out (a CPU that does not answer is logged and skipped). */
 void smp_start_aps(void);
 int smp_online(void);
+/* Highest id among online CPUs (0 with one CPU): tests use it to reach "another" CPU. */
+int smp_last_online(void);
 /* Run fn(arg) on every other online CPU and wait for all of them (e.g. TLB flush).
  * fn runs in interrupt context on the targets; hold no spinlock across the call. */
 void smp_call_others(void (*fn)(void *), void *arg);

@@ -7,6 +7,7 @@
 #include "arch/cpu.h"
 #include "kernel/cpu.h"
 #include "kernel/selftest.h"
+#include "kernel/smp.h"
 #include "kernel/sync.h"
 #include "kernel/thread.h"
 #include "kernel/time.h"
@@ -22,23 +23,6 @@
 #define MBOX_SLOTS 4
 #define MBOX_MESSAGES 500
 #define MBOX_SHORT_NS (10 * NS_PER_MS)
-
-static int online_cpus(void)
-{
-	int n = 0;
-	for (int i = 0; i < ncpus; i++)
-		n += cpus[i].online;
-	return n;
-}
-
-static int last_online_cpu(void)
-{
-	int last = 0;
-	for (int i = 0; i < ncpus; i++)
-		if (cpus[i].online)
-			last = i;
-	return last;
-}
 
 static struct mutex counter_lock;
 static volatile uint64_t counter;
@@ -58,7 +42,7 @@ static void mutex_worker(void *arg)
 SELFTEST(sync_mutex)
 {
 	struct thread *t[MAX_WORKERS];
-	int n = 2 * online_cpus();
+	int n = 2 * smp_online();
 	if (n < 4)
 		n = 4;
 	if (n > MAX_WORKERS)
@@ -104,7 +88,7 @@ SELFTEST(sync_sem)
 	CHECK(s.count == 0);
 
 	/* Woken from another CPU well before the timeout. */
-	struct thread *t = thread_create("sem", delayed_signal, &s, last_online_cpu());
+	struct thread *t = thread_create("sem", delayed_signal, &s, smp_last_online());
 	CHECK(t);
 	t0 = time_ns();
 	thread_start(t);
@@ -204,7 +188,7 @@ SELFTEST(sync_mbox)
 	struct mbox_test mt = {.errors = 0};
 	CHECK(mbox_init(&mt.mb, MBOX_SLOTS) == 0);
 
-	struct thread *p = thread_create("producer", producer, &mt, last_online_cpu());
+	struct thread *p = thread_create("producer", producer, &mt, smp_last_online());
 	struct thread *c = thread_create("consumer", consumer, &mt, 0);
 	CHECK(p && c);
 	thread_start(c);

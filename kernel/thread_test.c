@@ -8,6 +8,7 @@
 #include "kernel/cpu.h"
 #include "kernel/fpu.h"
 #include "kernel/selftest.h"
+#include "kernel/smp.h"
 #include "kernel/thread.h"
 #include "kernel/time.h"
 
@@ -23,15 +24,6 @@
 #define SPREAD_SPIN_NS (40 * NS_PER_MS)
 #define FPU_ROUNDS 30
 #define FPU_SPIN_NS (3 * NS_PER_MS)
-
-static int last_online_cpu(void)
-{
-	int last = 0;
-	for (int i = 0; i < ncpus; i++)
-		if (cpus[i].online)
-			last = i;
-	return last;
-}
 
 static void spin_for(uint64_t ns)
 {
@@ -124,7 +116,7 @@ static void latecomer_fn(void *arg)
 
 SELFTEST(thread_preempt)
 {
-	int cpu = last_online_cpu();
+	int cpu = smp_last_online();
 	volatile bool stop = false;
 	struct spinner a = {0, &stop}, b = {0, &stop};
 	struct thread *ta = thread_create("spin-a", spinner_fn, &a, cpu);
@@ -259,7 +251,7 @@ SELFTEST(thread_fpu)
 		CHECK(!(read_cr4() & (1ul << 9)) && (read_cr0() & (1ul << 2)));
 		return 0;
 	}
-	int cpu = last_online_cpu();
+	int cpu = smp_last_online();
 	bool avx = avx_enabled();
 	struct fpu_arg a = {0x1111111100000000ull, avx, 0}, b = {0x2222222200000000ull, avx, 0};
 	struct thread *ta = thread_create("fpu-a", fpu_fn, &a, cpu);

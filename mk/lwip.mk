@@ -4,8 +4,8 @@
 # there for kernel threads. Linked as an archive, so unused modules drop out.
 LWIP := $(TP)/lwip/src
 LWIP_PORT := net/lwip
-# The files this build needs, written out rather than globbed: on a fresh checkout the
-# tree is unpacked by the deps step of this same make run, after a glob would have run.
+# The files this build needs, written out rather than globbed, so that the pinned source
+# package's contents, not whatever a tree happens to hold, decide what is compiled.
 LWIP_SRC := \
 	core/init.c core/def.c core/dns.c core/inet_chksum.c core/ip.c core/mem.c \
 	core/memp.c core/netif.c core/pbuf.c core/raw.c core/stats.c core/sys.c \

@@ -3,8 +3,8 @@
 # an archive so that only the modules something references end up in the image.
 MBEDTLS := $(TP)/mbedtls
 MBEDTLS_CONFIG := kernel/crypto/mbedtls_config.h
-# Every file of library/ in 2.28.3, written out rather than globbed: on a fresh checkout
-# the tree is unpacked by the deps step of this same make run, after a glob would have run.
+# Every file of library/ in 2.28.3, written out rather than globbed, so that the pinned
+# source package's contents, not whatever a tree happens to hold, decide what is compiled.
 # The configuration decides what each object contains (most are empty).
 MBEDTLS_SRC := \
 	aes aesni arc4 aria asn1parse asn1write base64 bignum blowfish camellia ccm certs \
