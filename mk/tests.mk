@@ -7,7 +7,7 @@ UNIT_BIN := $(patsubst %.c,$(B)/%,$(UNIT_SRC))
 UNIT_CFLAGS := -std=gnu11 -g -O1 -I. -Ikernel/arch/x86_64/include -Wall -Wextra \
 	-Wno-unused-parameter -fno-omit-frame-pointer \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
-UNIT_LIBS := -lcmocka
+UNIT_LIBS := -lcmocka -lmbedcrypto
 
 # The sources a test names on its first line (empty when the line is missing).
 unit_sources = $(shell sed -n '1s|^/\* *sources: *\(.*[^ ]\) *\*/.*|\1|p' $(1))

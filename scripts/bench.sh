@@ -65,4 +65,13 @@ python3 scripts/bench/bench.py \
 # Appends to the same results file; needs root (skips itself otherwise).
 python3 scripts/bench/net.py --top "$top" --linux-dir "$out/linux" --results "$out/results.txt" \
 	--runs "${BENCH_NET_RUNS:-3}" --smp "${BENCH_SMP:-4}" --mem "${BENCH_MEM:-128}" || rc=1
+
+# Gossip figures (issue 4): the simulator at 1,000 and 10,000 nodes, then a 5-node QEMU
+# cluster beside Serf agents on 127.0.0.1 with the same periods.
+if [ -x scripts/bench/gossip_sim.sh ]; then
+	scripts/bench/gossip_sim.sh --results "$out/results.txt" || rc=1
+fi
+if [ -f scripts/bench/gossip.py ]; then
+	python3 scripts/bench/gossip.py --top "$top" --results "$out/results.txt" || rc=1
+fi
 exit $rc

@@ -3,9 +3,10 @@
 # "N passed, N failed"; exits non-zero when anything failed.
 #
 # Layers: build (kernel, userland, ISO); lint (format, cppcheck); host unit tests (each
-# tests/unit/**/test_*.c is one cmocka program and counts as one test); the kernel
-# self-test under QEMU (tests/qemu/selftest.sh, -smp 1 and -smp 4); the other system
-# tests (tests/qemu/*.sh). Each test prints `PASS name` or `FAIL name (reason)` plus the
+# tests/unit/**/test_*.c is one cmocka program and counts as one test); host suites (short
+# fuzz runs, tests/fuzz/run.sh; the simulation, tests/sim/run.sh); the kernel self-test
+# under QEMU (tests/qemu/selftest.sh, -smp 1 and -smp 4); the other system tests
+# (tests/qemu/*.sh). Each test prints `PASS name` or `FAIL name (reason)` plus the
 # tail of its log; `SKIP name (reason)` lines count as neither. QEMU runs one at a time:
 # the self-tests measure timers, and a loaded host makes them flaky. Every wait is
 # bounded; with every bound hit the whole run stays under 15 minutes on 2 cores.
@@ -87,6 +88,18 @@ layer_unit() {
 	done < <(find tests/unit -name 'test_*.c' 2>/dev/null | LC_ALL=C sort)
 }
 
+# Host suites beyond the unit programs: the fuzzers' short runs and the many-node
+# simulation. Each is a script printing PASS/FAIL lines like tests/qemu/*.sh.
+layer_host() {
+	local s
+	for s in tests/fuzz/run.sh tests/sim/run.sh; do
+		[ -x "$s" ] || continue
+		[ -z "$FILTER" ] || [[ $s =~ $FILTER ]] || continue
+		section "${s%.sh}"
+		run_suite "$s"
+	done
+}
+
 layer_qemu() {
 	local s scripts=()
 	[ -x tests/qemu/selftest.sh ] && scripts+=(tests/qemu/selftest.sh)
@@ -106,6 +119,7 @@ all_layers() {
 	layer_build || built=0
 	layer_lint
 	layer_unit
+	layer_host
 	if [ $built = 1 ]; then
 		layer_qemu
 	else

@@ -33,6 +33,10 @@
 #define ENAMETOOLONG 36
 #define ENOSYS 38
 #define ENOTEMPTY 39
+#define EPROTO 71
+#define EBADMSG 74
+#define EMSGSIZE 90
+#define EPROTONOSUPPORT 93
 #define ETIMEDOUT 110
 #define ECANCELED 125
 

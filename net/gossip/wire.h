@@ -1,0 +1,132 @@
+/* wire.h: the gossip messages and their binary codec (the bytes are in PROTOCOL.md).
+ *
+ * A datagram, once opened (keyring.h), is a protocol version byte followed by one or
+ * more messages; each message is a type byte, a 16-bit length and its body, so a reader
+ * can check every length before it reads and skip nothing silently. A stream frame has
+ * the same layout: a push-pull header message followed by `count` state messages.
+ * All integers are big-endian. Names and tags are length-prefixed, never NUL-terminated
+ * on the wire; decoding copies them into the message's arrays with a NUL added. */
+#ifndef NET_GOSSIP_WIRE_H
+#define NET_GOSSIP_WIRE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "net/gossip/gossip.h"
+
+#define WIRE_VERSION 1
+
+enum wire_type {
+	WIRE_PING = 1,	   /* direct probe */
+	WIRE_PING_REQ = 2, /* please probe target for me */
+	WIRE_ACK = 3,	   /* answer to a ping (also relayed for a ping-req) */
+	WIRE_NACK = 4,	   /* relay could not reach the target in time (Lifeguard) */
+	WIRE_ALIVE = 5,
+	WIRE_SUSPECT = 6,
+	WIRE_DEAD = 7,	   /* from == name: the member left */
+	WIRE_DISCOVER = 8, /* broadcast by a node with no seeds */
+	WIRE_PUSHPULL = 9, /* stream: header of a full-state exchange */
+	WIRE_STATE = 10,   /* stream: one member's full state */
+};
+
+struct wire_node {
+	char name[GOSSIP_NAME_MAX + 1];
+	struct gossip_addr addr;
+};
+
+struct wire_ping {
+	uint32_t seq;
+	char target[GOSSIP_NAME_MAX + 1]; /* a node acks only pings meant for its own name */
+	struct wire_node source;	  /* where the ack goes */
+};
+
+struct wire_ping_req {
+	uint32_t seq;
+	struct wire_node target;
+	struct wire_node source; /* whom to relay the ack (or nack) to */
+	bool want_nack;
+};
+
+struct wire_ack {
+	uint32_t seq;
+};
+
+struct wire_nack {
+	uint32_t seq;
+};
+
+/* ALIVE and STATE: everything known about one member. */
+struct wire_alive {
+	uint32_t incarnation;
+	struct wire_node node;
+	uint32_t meta_version;
+	struct gossip_resources res;
+	char tags[GOSSIP_TAGS_MAX + 1];
+	enum gossip_state state; /* STATE only; ALIVE is always alive */
+};
+
+/* SUSPECT and DEAD. */
+struct wire_accuse {
+	uint32_t incarnation;
+	char name[GOSSIP_NAME_MAX + 1];
+	char from[GOSSIP_NAME_MAX + 1];
+};
+
+struct wire_discover {
+	struct wire_node node;
+};
+
+struct wire_pushpull {
+	bool join;	/* sent by a joining node */
+	bool reply;	/* the answer to a request */
+	uint32_t count; /* STATE messages that follow */
+};
+
+struct wire_msg {
+	enum wire_type type;
+	union {
+		struct wire_ping ping;
+		struct wire_ping_req ping_req;
+		struct wire_ack ack;
+		struct wire_nack nack;
+		struct wire_alive alive;   /* ALIVE and STATE */
+		struct wire_accuse accuse; /* SUSPECT and DEAD */
+		struct wire_discover discover;
+		struct wire_pushpull pushpull;
+	} u;
+};
+
+/* Encoding into a caller's buffer. */
+struct wire_writer {
+	uint8_t *buf;
+	size_t cap, len;
+};
+
+/* Start a datagram or frame body: writes the version byte. -ENOSPC if cap < 1. */
+int wire_begin(struct wire_writer *w, uint8_t *buf, size_t cap);
+/* Append one message: 0, -ENOSPC (writer unchanged), or -EINVAL (a name or tags string
+ * too long, an unknown type or state). */
+int wire_put(struct wire_writer *w, const struct wire_msg *m);
+/* Append a message already encoded by wire_encode (broadcast queues keep those). */
+int wire_put_raw(struct wire_writer *w, const uint8_t *msg, size_t len);
+/* Encode one message on its own (type, length, body): its length, -ENOSPC or -EINVAL. */
+long wire_encode(const struct wire_msg *m, uint8_t *buf, size_t cap);
+/* Exact encoded length of a message (type, length and body), or -EINVAL. */
+long wire_size(const struct wire_msg *m);
+
+/* Decoding. */
+struct wire_reader {
+	const uint8_t *p;
+	size_t left;
+};
+
+/* Check the version byte: 0, -EMSGSIZE (empty) or -EPROTONOSUPPORT. */
+int wire_open(struct wire_reader *r, const uint8_t *buf, size_t len);
+/* The next message: 1 with *m filled in, 0 at the end, or a negative errno for the rest
+ * of the input: -EMSGSIZE (truncated, or a length that disagrees with the body),
+ * -EINVAL (an out-of-range field: a name too long or empty, an unknown state),
+ * -EPROTO (an unknown message type). */
+int wire_get(struct wire_reader *r, struct wire_msg *m);
+
+#endif
