@@ -10,9 +10,10 @@ TP := $(B)/third_party
 # Install packages and unpack third-party sources before anything else is read, whenever
 # something the build or the tests need is missing (a fresh machine, a fresh clone).
 DEPS_TOOLS := qemu-system-x86_64 grub-mkrescue xorriso mformat musl-gcc cppcheck clang-format \
-	cpio python3 objcopy
+	cpio python3 objcopy clang serf
 DEPS_FILES := $(TP)/musl/src $(TP)/lwip/src $(TP)/mbedtls/library /usr/include/cmocka.h \
-	/usr/share/ovmf/OVMF.fd /usr/lib/grub/i386-pc /usr/lib/grub/x86_64-efi
+	/usr/share/ovmf/OVMF.fd /usr/lib/grub/i386-pc /usr/lib/grub/x86_64-efi \
+	/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a
 ifeq ($(filter clean,$(MAKECMDGOALS)),)
 deps_missing := $(filter-out $(wildcard $(DEPS_FILES)),$(DEPS_FILES)) \
 	$(shell for t in $(DEPS_TOOLS); do command -v $$t >/dev/null || echo $$t; done)
@@ -37,13 +38,14 @@ KCFLAGS := $(KERNEL_BASE_CFLAGS) -isystem kernel/include -I. -Ikernel/arch/x86_6
 KASFLAGS := -D__ASSEMBLY__ -I. -Ikernel/arch/x86_64/include -MMD -MP
 LDFLAGS := -nostdlib -static -z max-page-size=0x1000 --no-warn-rwx-segments -T boot/link.ld
 
-KSRC := $(wildcard boot/*.S kernel/*.c kernel/arch/x86_64/*.c kernel/arch/x86_64/*.S \
-	drivers/*.c sched/*.c)
+KSRC := $(wildcard boot/*.S kernel/*.c kernel/syscall/*.c kernel/fs/*.c \
+	kernel/arch/x86_64/*.c kernel/arch/x86_64/*.S drivers/*.c sched/*.c)
 KOBJ := $(patsubst %,$(B)/k/%.o,$(KSRC))
 
 include mk/musl.mk
 include mk/mbedtls.mk
 include mk/lwip.mk
+include mk/gossip.mk
 
 all: $(B)/shoal.elf $(B)/userland.cpio
 
@@ -81,11 +83,8 @@ $(B)/shoal.elf: $(B)/shoal.debug.elf
 	@echo "  STRIP   $@"
 	@objcopy --strip-debug $< $@
 
-# The userland archive (a cpio newc module); tasks join it in a later issue.
-$(B)/userland.cpio: $(wildcard userland/root/*)
-	@mkdir -p $(B)/userland-root
-	cp -r userland/root/. $(B)/userland-root/
-	cd $(B)/userland-root && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet > ../userland.cpio
+# The userland archive (a cpio newc module) and the example tasks in it.
+include mk/userland.mk
 
 iso: $(B)/shoal.iso
 $(B)/shoal.iso: $(B)/shoal.elf $(B)/userland.cpio boot/grub-iso.cfg
@@ -116,3 +115,6 @@ clean:
 SHELL := /bin/bash
 -include $(KOBJ:.o=.d)
 include mk/tests.mk
+# Host builds of the gossip core: the simulator (`make sim`) and the fuzzers (`make fuzz`).
+include mk/sim.mk
+include mk/fuzz.mk

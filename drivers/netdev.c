@@ -33,12 +33,18 @@ int netdev_count(void) { return __atomic_load_n(&ndev, __ATOMIC_ACQUIRE); }
 
 struct netdev *netdev_get(int i) { return i >= 0 && i < netdev_count() ? devs[i] : NULL; }
 
-void netdev_rx(struct netdev *nd, const void *frame, size_t len)
+bool netdev_rx_frags(struct netdev *nd, const struct netdev_frag *f, int n, size_t len)
 {
 	if (nd->rx)
-		nd->rx(nd, frame, len);
-	else
-		nd->stats.rx_dropped++; /* no stack attached yet */
+		return nd->rx(nd, f, n, len);
+	nd->stats.rx_dropped++; /* no stack attached yet */
+	return false;
+}
+
+void netdev_rx(struct netdev *nd, const void *frame, size_t len)
+{
+	const struct netdev_frag f = {frame, len, 0};
+	netdev_rx_frags(nd, &f, 1, len);
 }
 
 void netdev_link(struct netdev *nd, bool up)
@@ -51,7 +57,11 @@ void netdev_link(struct netdev *nd, bool up)
 static size_t test_rx_len;
 static int test_links;
 
-static void test_rx(struct netdev *nd, const void *frame, size_t len) { test_rx_len = len; }
+static bool test_rx(struct netdev *nd, const struct netdev_frag *f, int n, size_t len)
+{
+	test_rx_len = n == 1 && f[0].len == len && !f[0].loan ? len : 0;
+	return false;
+}
 static void test_link(struct netdev *nd) { test_links++; }
 
 SELFTEST(netdev_handoff)

@@ -153,12 +153,17 @@ int virtio_pci_init(struct virtio_dev *vd, struct pci_dev *d)
 	return 0;
 }
 
-int virtio_negotiate(struct virtio_dev *vd, uint64_t wanted)
+uint64_t virtio_offered(struct virtio_dev *vd)
 {
 	w32(vd, COMMON_DFSELECT, 0);
 	uint64_t offered = c32(vd, COMMON_DF);
 	w32(vd, COMMON_DFSELECT, 1);
-	offered |= (uint64_t)c32(vd, COMMON_DF) << 32;
+	return offered | (uint64_t)c32(vd, COMMON_DF) << 32;
+}
+
+int virtio_negotiate(struct virtio_dev *vd, uint64_t wanted)
+{
+	uint64_t offered = virtio_offered(vd);
 	if (!(offered >> VIRTIO_F_VERSION_1 & 1))
 		return -ENODEV;
 	uint64_t f = (wanted | 1UL << VIRTIO_F_VERSION_1) & offered;

@@ -104,6 +104,8 @@ struct virtio_dev {
  * -ENODEV when the device has no modern interface, -ENOMEM when a BAR cannot be mapped,
  * -ETIMEDOUT when the device does not finish its reset. */
 int virtio_pci_init(struct virtio_dev *vd, struct pci_dev *d);
+/* The features the device offers (before virtio_negotiate). */
+uint64_t virtio_offered(struct virtio_dev *vd);
 /* Accept the features in `wanted` that the device offers, plus VIRTIO_F_VERSION_1
  * (required: -ENODEV without it); -EIO when the device refuses the set. */
 int virtio_negotiate(struct virtio_dev *vd, uint64_t wanted);

@@ -4,7 +4,16 @@
  * (a flag, meaning KEY=1). Every key has a documented default (config_defaults.h).
  * An unknown key, or a value that does not parse or is out of range, is reported
  * through the error callback with the key named, and the key keeps its default; the
- * rest of the line is still parsed. Later issues add their keys to the table. */
+ * rest of the line is still parsed. Later issues add their keys to the table.
+ *
+ * Gossip keys: gossip=0|1, cluster=NAME, cluster.key=B64[,B64...] (checked with
+ * gossip_keyring_parse; its value is never echoed in a message), gossip.plaintext,
+ * seeds=IP[:PORT],..., tags=k=v,..., gossip.profile=fast|lan, and gossip.FIELD=N for
+ * every field of struct gossip_config (checked with gossip_config_set).
+ *
+ * Task keys: run=PROGRAM[:ARG:ARG...] (repeatable, up to CONFIG_RUN_MAX: tasks started
+ * at boot once the network is up), task.mem=SIZE (bytes, or with a K, M or G suffix),
+ * task.max=N, task.keep=N. */
 #ifndef KERNEL_CONFIG_H
 #define KERNEL_CONFIG_H
 
@@ -12,6 +21,7 @@
 #include <stdint.h>
 
 #include "kernel/config_defaults.h"
+#include "net/gossip/gossip.h"
 
 enum panic_action { PANIC_HALT, PANIC_REBOOT, PANIC_POWEROFF };
 enum fpu_mode { FPU_AUTO, FPU_FXSAVE, FPU_OFF };
@@ -30,6 +40,30 @@ struct config {
 	int fpu;	 /* fpu=auto|fxsave|off: XSAVE when present, FXSAVE, or no SSE */
 	char ip[CONFIG_NET_VALUE_MAX];	/* ip=ADDR/PREFIX[,GW] or dhcp (net/addr.c parses it) */
 	char dns[CONFIG_NET_VALUE_MAX]; /* dns=ADDR: DNS server (else DHCP's) */
+
+	/* Gossip membership. The profile and the gossip.FIELD=N overrides are folded into
+	 * `gossip_cfg` at the end of config_parse, whatever their order on the line. */
+	bool gossip;				    /* gossip=0: membership off */
+	char cluster[GOSSIP_CLUSTER_MAX + 1];	    /* cluster=NAME */
+	char cluster_key[CONFIG_KEYS_TEXT_MAX];	    /* cluster.key=B64[,B64...] (validated text) */
+	bool gossip_plaintext;			    /* gossip.plaintext: no key is acceptable */
+	struct gossip_addr seeds[CONFIG_SEEDS_MAX]; /* seeds=IP[:PORT],... */
+	int nseeds;
+	char tags[GOSSIP_TAGS_MAX + 1];	 /* tags=k=v,... */
+	int gossip_profile;		 /* gossip.profile=fast|lan (enum gossip_profile) */
+	struct gossip_config gossip_cfg; /* the profile with the overrides applied */
+	struct config_gossip_set {	 /* gossip.FIELD=N as given, replayed over the profile */
+		char field[24];
+		char value[12];
+	} gossip_sets[CONFIG_GOSSIP_SETS_MAX];
+	int ngossip_sets;
+
+	/* Tasks. */
+	uint64_t task_mem; /* task.mem=SIZE[K|M|G]: memory limit per task; 0: the default */
+	int task_max;	   /* task.max=N: tasks running at once */
+	int task_keep;	   /* task.keep=N: ended tasks remembered */
+	char run[CONFIG_RUN_MAX][CONFIG_RUN_LEN]; /* run=PROGRAM[:ARG...], repeatable */
+	int nrun;
 };
 
 typedef void (*config_error_fn)(void *ctx, const char *msg);

@@ -16,4 +16,27 @@
 #define CONFIG_DEFAULT_FPU 0 /* auto: XSAVE when the CPU has it (nested hypervisors: fpu=fxsave) */
 #define CONFIG_NET_VALUE_MAX 48 /* ip= and dns= values; empty: DHCP, DHCP's server */
 
+/* Gossip membership (net/members.c, net/gossip). */
+#define CONFIG_DEFAULT_GOSSIP 1	       /* gossip=0: no membership at all */
+#define CONFIG_DEFAULT_CLUSTER "shoal" /* cluster=: bound into every packet */
+/* cluster.key=: up to GOSSIP_KEYS_MAX base64 keys of 32 bytes (44 characters each),
+ * comma-separated, plus the NUL. */
+#define CONFIG_KEYS_TEXT_MAX (8 * 45)
+#define CONFIG_DEFAULT_PLAINTEXT 0 /* gossip.plaintext: allow running without a key */
+#define CONFIG_SEEDS_MAX 16	   /* seeds=IP[:PORT],...; none: discovery by broadcast */
+#define CONFIG_DEFAULT_PROFILE 0   /* gossip.profile=fast (GOSSIP_PROFILE_FAST) */
+#define CONFIG_GOSSIP_SETS_MAX 16  /* gossip.FIELD=N overrides kept (one per field) */
+
+/* Tasks (kernel/task.c). */
+#define CONFIG_RUN_MAX 8		     /* run= keys kept */
+#define CONFIG_RUN_LEN 256		     /* one run=PROGRAM[:ARG...] value, NUL included */
+#define CONFIG_RUN_ARGS 16		     /* argv entries of one run= */
+#define CONFIG_DEFAULT_TASK_MEM (64UL << 20) /* task.mem= unset: this much per task ... */
+#define CONFIG_TASK_MEM_FRACTION 8	     /* ... or an eighth of memory if that is less */
+#define CONFIG_MIN_TASK_MEM (1UL << 20)
+#define CONFIG_DEFAULT_TASK_MAX 64 /* task.max=: tasks running at once */
+#define CONFIG_MAX_TASK_MAX 4096
+#define CONFIG_DEFAULT_TASK_KEEP 32 /* task.keep=: ended tasks kept for task_info/logs */
+#define CONFIG_MAX_TASK_KEEP 4096
+
 #endif

@@ -12,6 +12,7 @@
 #include "kernel/cpu.h"
 #include "kernel/crashtest.h"
 #include "kernel/fpu.h"
+#include "kernel/fs.h"
 #include "kernel/heap.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
@@ -20,14 +21,19 @@
 #include "kernel/random.h"
 #include "kernel/selftest.h"
 #include "kernel/smp.h"
+#include "kernel/task.h"
 #include "kernel/thread.h"
 #include "kernel/time.h"
 #include "kernel/timer.h"
 #include "kernel/version.h"
 #include "kernel/vmm.h"
+#include "net/members.h"
 #include "net/net.h"
 
 #define MIN_MEMORY (6UL << 20)
+
+/* The file layer links separately (kernel/fs/); a kernel without it runs image-only tasks. */
+extern __typeof__(fs_init) fs_init __attribute__((weak));
 
 uint64_t boot_tsc;
 
@@ -58,6 +64,13 @@ static void init_thread(void *arg)
 	      (ready_ns / 1000) % 1000, smp_online());
 	pci_init();
 	net_init(); /* after random_init: lwIP draws TCP ports and DHCP ids */
+	if (fs_init)
+		fs_init(); /* the userland archive among the boot modules */
+	task_init();
+	if (!config.selftest) {
+		members_start();   /* its own thread: waits for the address, then joins */
+		task_start_boot(); /* run= tasks, once the network has its address */
+	}
 
 	crashtest_run(config.debug_crash);
 	if (config.selftest) {

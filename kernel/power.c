@@ -20,6 +20,7 @@
 #include "kernel/smp.h"
 #include "kernel/time.h"
 #include "kernel/vmm.h"
+#include "net/members.h"
 
 #define PM1_SCI_EN 0x0001
 #define PM1_SLP_TYP_SHIFT 10
@@ -130,6 +131,15 @@ void power_reboot(void)
 	udelay(SETTLE_US);
 	triple_fault();
 	halt();
+}
+
+void power_shutdown(bool reboot)
+{
+	kinfo("power: %s", reboot ? "rebooting" : "powering off");
+	members_leave(); /* returns at once when gossip does not run */
+	if (reboot)
+		power_reboot();
+	power_off();
 }
 
 void power_debug_exit(uint8_t code) { outb(DEBUG_EXIT_PORT, code); }

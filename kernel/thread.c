@@ -98,6 +98,25 @@ void thread_exited(struct thread *t)
 	spin_unlock(&threads_lock);
 }
 
+static void free_thread(struct thread *t)
+{
+	vmm_free_stack(t->stack, THREAD_STACK_SIZE);
+	fpu_state_free(t->fpu);
+	kfree(t);
+}
+
+void thread_discard(struct thread *t)
+{
+	KASSERT(t && t->state == THREAD_NEW, "thread_discard of a started thread");
+	spin_lock(&threads_lock);
+	struct thread **pp = &all_threads;
+	while (*pp != t)
+		pp = &(*pp)->all_next;
+	*pp = t->all_next;
+	spin_unlock(&threads_lock);
+	free_thread(t);
+}
+
 void thread_join(struct thread *t)
 {
 	spin_lock(&threads_lock);
@@ -110,10 +129,7 @@ void thread_join(struct thread *t)
 		pp = &(*pp)->all_next;
 	*pp = t->all_next;
 	spin_unlock(&threads_lock);
-
-	vmm_free_stack(t->stack, THREAD_STACK_SIZE);
-	fpu_state_free(t->fpu);
-	kfree(t);
+	free_thread(t);
 }
 
 void thread_yield(void) { sched_yield(); }

@@ -43,19 +43,28 @@ struct thread {
 				   * READY on a run queue and still on a wait queue */
 	struct waitq *waitq;	  /* wait queue it is on, NULL when none (sync.c) */
 	struct timer timer;	  /* sched_block's deadline */
+	int net_errno;		  /* lwIP's errno for this thread (net/lwip/sys_arch.c) */
 	bool exited;		  /* DEAD and switched away from: thread_join may free it */
+	/* User threads (kernel/proc.h): loaded on every switch to the thread. */
+	uint64_t cr3;	  /* its address space's page tables; 0: the kernel's */
+	uint64_t fs_base; /* its TLS pointer (arch_prctl ARCH_SET_FS) */
+	void *uthread;	  /* its struct uthread, NULL for kernel threads */
 };
 
 /* A new thread that will run fn(arg) on cpu (or the least loaded one with
  * THREAD_ANY_CPU). NULL when out of memory. */
 struct thread *thread_create(const char *name, void (*fn)(void *), void *arg, int cpu);
 void thread_start(struct thread *t);
+/* Free a thread that was created and never started. */
+void thread_discard(struct thread *t);
 __attribute__((noreturn)) void thread_exit(void);
 /* Wait until t has ended, then free it. */
 void thread_join(struct thread *t);
 void thread_yield(void);
 void thread_sleep_ns(uint64_t ns);
 struct thread *thread_current(void);
+/* CPU time t has used, including the running slice when t is the caller. */
+uint64_t thread_runtime_ns(struct thread *t);
 
 /* Scheduler (sched/): set up the run queues; turn the calling boot context into this
  * CPU's idle loop (never returns); called by the timer interrupt every tick. */

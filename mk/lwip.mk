@@ -30,13 +30,16 @@ LWIP_CFLAGS := $(KERNEL_BASE_CFLAGS) -isystem kernel/include -I. -Ikernel/arch/x
 	$(LWIP_CPPFLAGS) -Wall -Wextra -Wno-unused-parameter -MMD -MP
 # -MMD leaves out headers reached through -isystem ones, so the port's headers (which
 # lwIP's headers include) are named as prerequisites by hand.
-LWIP_PORT_HDR := $(LWIP_PORT)/lwipopts.h $(LWIP_PORT)/arch/cc.h $(LWIP_PORT)/arch/sys_arch.h
+LWIP_PORT_HDR := $(LWIP_PORT)/lwipopts.h $(LWIP_PORT)/arch/cc.h $(LWIP_PORT)/arch/sys_arch.h \
+	$(LWIP_PORT)/hooks.h
 
 KCFLAGS += $(LWIP_CPPFLAGS)
 # The port (sys_arch, the netif glue) and the network layer on top are kernel code proper.
 NET_OBJ := $(patsubst %,$(B)/k/%.o,$(wildcard net/*.c net/lwip/*.c))
 KOBJ += $(NET_OBJ)
 $(NET_OBJ) $(LWIP_OBJ): $(LWIP_PORT_HDR)
+# The task socket layer sizes itself by lwIP's options.
+$(B)/k/kernel/fs/sock.c.o: $(LWIP_PORT_HDR)
 
 $(B)/lwip/%.o: $(LWIP)/%.c
 	@mkdir -p $(dir $@)

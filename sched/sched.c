@@ -30,6 +30,7 @@
 
 #include "arch/cpu.h"
 #include "arch/trap.h"
+#include "arch/user.h"
 #include "drivers/lapic.h"
 #include "kernel/config.h"
 #include "kernel/cpu.h"
@@ -165,6 +166,7 @@ static void reschedule(struct runq *rq)
 	if (next != c->idle)
 		fpu_restore(next->fpu);
 
+	arch_user_switch(next); /* page tables, kernel entry stack, TLS of a task's thread */
 	int depth = c->irq_depth;
 	void *catcher = c->catcher;
 	prev = arch_switch(prev, next);
@@ -172,6 +174,17 @@ static void reschedule(struct runq *rq)
 	c->irq_depth = depth;
 	c->catcher = catcher;
 	sched_finish_switch(prev);
+}
+
+uint64_t thread_runtime_ns(struct thread *t)
+{
+	uint64_t f = irq_save();
+	struct cpu *c = this_cpu();
+	uint64_t ns = t->runtime_ns;
+	if (c->current == t)
+		ns += time_ns() - ((struct runq *)c->sched)->since_ns;
+	irq_restore(f);
+	return ns;
 }
 
 void sched_finish_switch(struct thread *prev)

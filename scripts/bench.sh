@@ -3,12 +3,15 @@
 # guest on the same QEMU settings, measured in one run. Prints a table; key=value lines go to
 # build/bench/results.txt. Exits non-zero only when a required figure could not be measured.
 #
-# Environment knobs (defaults keep the whole run under ~5 minutes on a 2-core host):
+# Environment knobs (defaults: about 25 minutes on a 2-core host, 17 of them the 10,000-node
+# simulations; GOSSIP_SIM_BIG=0 skips those):
 #   BENCH_RUNS=10        boots per shoal median (and the Linux direct-boot median)
 #   BENCH_LINUX_RUNS     Linux direct-boot runs (default BENCH_RUNS; ~5 s each under TCG)
 #   BENCH_ISO_RUNS       shoal ISO boots (default BENCH_RUNS)
 #   BENCH_LINUX_ISO_RUNS Linux ISO boots (default 3, ~8 s each; 0 skips the Linux ISO)
 #   BENCH_NET_RUNS=3     boots per guest for the network figures (scripts/bench/net.py)
+#   GOSSIP_SIM_BIG=1     the 10,000-node simulations (scripts/bench/gossip_sim.sh)
+#   BENCH_TASKS_RUNS=3   boots per guest for the task figures (scripts/bench/tasks.py)
 #   BENCH_SMP=4 BENCH_MEM=128 BENCH_MACHINE=q35 BENCH_NODEFAULTS=1 BENCH_KVM=1 (0: no probe)
 set -euo pipefail
 
@@ -67,11 +70,13 @@ python3 scripts/bench/net.py --top "$top" --linux-dir "$out/linux" --results "$o
 	--runs "${BENCH_NET_RUNS:-3}" --smp "${BENCH_SMP:-4}" --mem "${BENCH_MEM:-128}" || rc=1
 
 # Gossip figures (issue 4): the simulator at 1,000 and 10,000 nodes, then a 5-node QEMU
-# cluster beside Serf agents on 127.0.0.1 with the same periods.
-if [ -x scripts/bench/gossip_sim.sh ]; then
-	scripts/bench/gossip_sim.sh --results "$out/results.txt" || rc=1
-fi
-if [ -f scripts/bench/gossip.py ]; then
-	python3 scripts/bench/gossip.py --top "$top" --results "$out/results.txt" || rc=1
-fi
+# cluster beside Serf agents on 127.0.0.1 with the same periods (root).
+scripts/bench/gossip_sim.sh --results "$out/results.txt" || rc=1
+python3 scripts/bench/gossip.py --top "$top" --results "$out/results.txt" || rc=1
+
+# Task figures (issue 5): spawn-to-exit, null system call, futex switch and primes, shoal
+# beside the Linux guest.
+python3 scripts/bench/tasks.py --top "$top" --linux-dir "$out/linux" --results "$out/results.txt" \
+	--runs "${BENCH_TASKS_RUNS:-3}" --smp "${BENCH_SMP:-4}" --mem "${BENCH_MEM:-128}" \
+	--machine "${BENCH_MACHINE:-q35}" --kvm "${BENCH_KVM:-1}" || rc=1
 exit $rc

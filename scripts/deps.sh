@@ -16,11 +16,12 @@ PKGS=(
 	qemu-system-x86 qemu-utils
 	grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools ovmf
 	musl musl-dev musl-tools
-	libcmocka-dev cppcheck clang-format
+	libcmocka-dev cppcheck clang-format clang libclang-rt-14-dev
 	dnsmasq-base iproute2 iputils-ping iperf
 	libmbedtls-dev
 	busybox-static cpio
 	python3 dpkg-dev
+	serf
 )
 
 sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }

@@ -18,8 +18,11 @@ MEM=${MEM:-256}
 APPEND=${APPEND:-}
 READY_SECS=${READY_SECS:-30}
 
-opts=(--smp "$SMP" --mem "$MEM" --hostfwd "tcp:127.0.0.1:$CONSOLE_PORT-:$CONSOLE_PORT")
-[ -n "$APPEND" ] && opts+=(--append "$APPEND")
+# A fresh cluster key each run, so the node's gossip starts sealed (it is alone on QEMU's
+# user network; `make cluster` boots several on one bridge).
+KEY=$(head -c 32 /dev/urandom | base64)
+opts=(--smp "$SMP" --mem "$MEM" --hostfwd "tcp:127.0.0.1:$CONSOLE_PORT-:$CONSOLE_PORT"
+	--append "cluster.key=$KEY${APPEND:+ $APPEND}")
 
 if [ -t 0 ]; then
 	echo "shoal: booting one node (Ctrl-A X quits QEMU; console port 127.0.0.1:$CONSOLE_PORT)"
@@ -33,16 +36,20 @@ fi
 . tests/lib.sh
 qemu_start run "${opts[@]}"
 RE_ADDR='net: [a-z0-9]+ [0-9.]+/[0-9]+ via (dhcp|static) in [0-9]+ ms'
+RE_GOSSIP='gossip: .* on [0-9.]+:[0-9]+'
 if qemu_wait_line "$RE_READY" "$READY_SECS"; then
-	# The address comes from QEMU's user-network DHCP shortly after ready.
+	# The address comes from QEMU's user-network DHCP shortly after ready; gossip
+	# starts on it.
 	qemu_wait_line "$RE_ADDR" "$READY_SECS"
 	got_addr=$?
+	[ $got_addr = 0 ] && qemu_wait_line "$RE_GOSSIP" 10
 	qemu_stop
 	head -n 1 "$QEMU_LOG"
 	log_line "$RE_BANNER"
 	log_line "$RE_READY"
 	if [ $got_addr = 0 ]; then
 		log_line "$RE_ADDR"
+		log_line "$RE_GOSSIP"
 		exit 0
 	fi
 	echo "shoal: the node got no address: $QEMU_WHY" >&2

@@ -77,7 +77,7 @@ used_prefixes() {
 	local n
 	for n in $(ip netns list 2>/dev/null | awk '{print $1}' | grep '^shoal-' || true); do
 		[ "$n" = "$(ns "$1")" ] && continue
-		ip -n "$n" -4 -o addr show dev "$BRIDGE" 2>/dev/null |
+		{ ip -n "$n" -4 -o addr show dev "$BRIDGE" 2>/dev/null || true; } |
 			awk '{ split($4, a, "."); print a[1] "." a[2] "." a[3] }'
 	done
 }

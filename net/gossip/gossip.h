@@ -17,7 +17,9 @@
  * - A suspect is declared dead when its suspicion timer runs out. The timer starts at
  *   suspicion_max_mult x the minimum and shrinks logarithmically towards the minimum
  *   (suspicion_mult x max(1, log10 N) x probe interval) as independent members confirm
- *   the suspicion (Lifeguard's dynamic suspicion).
+ *   the suspicion (Lifeguard's dynamic suspicion). A DEAD heard from another member
+ *   counts as one more accusation: only a node's own timer (or the member's own leave)
+ *   makes a member dead in its view, so stale verdicts cannot kill a live member.
  * - A node that hears itself suspected or declared dead refutes by raising its
  *   incarnation and announcing itself alive. Whoever holds a suspect pings it with the
  *   suspicion attached (Lifeguard's buddy system), so the suspect learns at once.

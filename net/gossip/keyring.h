@@ -18,7 +18,13 @@
 
 #define GOSSIP_KEYS_MAX 8
 #define GOSSIP_NONCE_LEN 12
-#define GOSSIP_SEAL_OVERHEAD (2 + GOSSIP_NONCE_LEN + 16) /* sealed; plaintext mode: 2 */
+#define GOSSIP_TAG_LEN 16
+#define GOSSIP_SEAL_OVERHEAD (2 + GOSSIP_NONCE_LEN + GOSSIP_TAG_LEN) /* plaintext mode: 2 */
+
+/* The envelope's first two bytes. */
+#define GOSSIP_ENVELOPE_VERSION 1
+#define GOSSIP_MODE_PLAIN 0
+#define GOSSIP_MODE_GCM 1
 
 struct gossip_keyring {
 	unsigned n;		      /* keys installed; 0 = plaintext */
@@ -30,16 +36,21 @@ struct gossip_keyring {
  * empty) naming nothing: the caller reports the key. */
 int gossip_keyring_parse(struct gossip_keyring *kr, const char *text);
 
-/* Seal plain[0..n) into out (cap bytes): the sealed length, or -ENOSPC. nonce is fresh
- * randomness from the caller (unused in plaintext mode). */
+/* Seal plain[0..n) into out (cap bytes; the two must not overlap): the sealed length, or
+ * -ENOSPC, or -EINVAL for a cluster name over GOSSIP_CLUSTER_MAX or a malformed keyring
+ * (the caller's mistake, not the packet's). nonce is fresh randomness from the caller
+ * (unused in plaintext mode). cluster may be NULL, meaning "". */
 long gossip_seal(const struct gossip_keyring *kr, const char *cluster,
 		 const uint8_t nonce[GOSSIP_NONCE_LEN], const uint8_t *plain, size_t n,
 		 uint8_t *out, size_t cap);
-/* Open in[0..n) into out (cap bytes): the plaintext length, or
+/* Open in[0..n) into out (cap bytes; no overlap): the plaintext length, or
  *   -EPROTONOSUPPORT  unknown version byte
  *   -EPROTO           mode differs from this keyring's (plain vs sealed)
  *   -EMSGSIZE         truncated, or larger than cap
- *   -EBADMSG          no key opens it (wrong key, wrong cluster, tampered). */
+ *   -EBADMSG          no key opens it (wrong key, wrong cluster, tampered)
+ *   -EINVAL           as for gossip_seal: the caller's cluster name or keyring is bad.
+ * Each key is tried in turn (mbedtls_gcm_setkey per call: no state kept, so the keyring
+ * stays a plain value). */
 long gossip_open(const struct gossip_keyring *kr, const char *cluster, const uint8_t *in, size_t n,
 		 uint8_t *out, size_t cap);
 

@@ -125,8 +125,9 @@ struct wire_reader {
 int wire_open(struct wire_reader *r, const uint8_t *buf, size_t len);
 /* The next message: 1 with *m filled in, 0 at the end, or a negative errno for the rest
  * of the input: -EMSGSIZE (truncated, or a length that disagrees with the body),
- * -EINVAL (an out-of-range field: a name too long or empty, an unknown state),
- * -EPROTO (an unknown message type). */
+ * -EINVAL (an out-of-range field: a name too long or empty, a NUL byte in a name or
+ * tags, an unknown state or flag bit), -EPROTO (an unknown message type). On an error the
+ * reader does not advance: the rest of the input is to be dropped. */
 int wire_get(struct wire_reader *r, struct wire_msg *m);
 
 #endif

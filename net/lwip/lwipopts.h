@@ -9,11 +9,19 @@
  * Memory, sized for one fast TCP stream per direction and a few dozen connections on a
  * node with as little as 32 MiB (all of it static, in .bss):
  *   lwIP heap (MEM_SIZE)                   512 KiB  TX segments (PBUF_RAM), ARP queue
- *   PBUF_POOL 256 x 1560 B                 390 KiB  receive frames
- *   TCP segments 256, PCBs 32+8, netconns 40, tcpip messages 256+32: ~45 KiB
- * 0.95 MiB in all (measured: lwIP's .bss is 983 KB), 3% of a 32 MiB node. A TCP
- * connection may hold 32 x MSS (45 KiB) of unacknowledged data each way, enough to
- * keep a 1 Gbit/s link busy at a 0.3 ms round trip; the pool holds 5 such windows. */
+ *   PBUF_POOL 512 x 1560 B                 780 KiB  receive frames (copied ones)
+ *   TCP segments 718, ROM/REF pbufs 512, PCBs 32+8, netconns 40, tcpip messages
+ *   256+32: ~75 KiB
+ * 1.35 MiB in all (measured: lwIP's .bss is 1409 KB), 4% of a 32 MiB node. A TCP
+ * connection may hold 256 KiB of unacknowledged data each way: over virtio-net, whose
+ * host hands over 64 KiB segments and takes 64 KiB ones to cut (net/lwip/netif.c), a
+ * window must hold several such segments to keep the stream going. (virtio-net lends
+ * its own receive buffers, so its frames mostly stay out of the pool.) For a driver
+ * whose frames are copied, the pool holds such a window, plus what a reader has taken
+ * but not yet freed (netconn opens the window when it hands data over), plus the
+ * frames in the tcpip mailbox: with 256 buffers a 64 MiB echo over copied virtio-net
+ * frames lost some to an empty pool (TCP sent them again), with 512 none. Beyond that,
+ * received frames are dropped and counted, and TCP sends them again. */
 #ifndef SHOAL_LWIPOPTS_H
 #define SHOAL_LWIPOPTS_H
 
@@ -39,8 +47,11 @@ void sys_arch_check_core_locked(void);
 #define DEFAULT_THREAD_PRIO 0
 
 /* Mailbox depths: the tcpip mailbox takes every received frame, so it is deep. */
-#define TCPIP_MBOX_SIZE 512
-#define DEFAULT_TCP_RECVMBOX_SIZE 64
+#define TCPIP_MBOX_SIZE 1024
+/* A connection's queue of received segments for its reader holds a full window of
+ * MSS-sized ones: TCP drops a data segment it cannot queue, and the sender must send it
+ * again (a 16 MiB echo over e1000 did so thousands of times with 64 entries). */
+#define DEFAULT_TCP_RECVMBOX_SIZE (TCP_WND / TCP_MSS + 16)
 #define DEFAULT_UDP_RECVMBOX_SIZE 64
 #define DEFAULT_RAW_RECVMBOX_SIZE 16
 #define DEFAULT_ACCEPTMBOX_SIZE 16
@@ -49,13 +60,13 @@ void sys_arch_check_core_locked(void);
 #define MEM_ALIGNMENT 8
 #define MEM_SIZE (512 * 1024)
 #define MEMP_OVERFLOW_CHECK 0
-#define PBUF_POOL_SIZE 256
-#define MEMP_NUM_PBUF 64 /* PBUF_REF/ROM headers */
+#define PBUF_POOL_SIZE 512
+#define MEMP_NUM_PBUF 512 /* PBUF_REF/ROM headers: lwiperf sends one per 1460 bytes */
 #define MEMP_NUM_RAW_PCB 4
 #define MEMP_NUM_UDP_PCB 16
 #define MEMP_NUM_TCP_PCB 32
 #define MEMP_NUM_TCP_PCB_LISTEN 8
-#define MEMP_NUM_TCP_SEG 256
+#define MEMP_NUM_TCP_SEG TCP_SND_QUEUELEN
 #define MEMP_NUM_REASSDATA 8
 #define MEMP_NUM_FRAG_PBUF 16
 #define MEMP_NUM_ARP_QUEUE 32
@@ -63,7 +74,7 @@ void sys_arch_check_core_locked(void);
 #define MEMP_NUM_NETCONN 40 /* also the number of sockets */
 #define MEMP_NUM_SELECT_CB 8
 #define MEMP_NUM_TCPIP_MSG_API 32
-#define MEMP_NUM_TCPIP_MSG_INPKT 256 /* one per frame queued to the tcpip thread */
+#define MEMP_NUM_TCPIP_MSG_INPKT 512 /* one per frame queued to the tcpip thread */
 #define MEMP_NUM_NETDB 4
 #define MEMP_NUM_SYS_TIMEOUT (LWIP_NUM_SYS_TIMEOUT_INTERNAL + 8)
 
@@ -87,9 +98,15 @@ void sys_arch_check_core_locked(void);
 #define LWIP_UDP 1
 #define LWIP_TCP 1
 #define TCP_MSS 1460
-#define TCP_WND (32 * TCP_MSS)
-#define TCP_SND_BUF (32 * TCP_MSS)
+/* Windows beyond 64 KiB (RFC 7323 scaling): a device that coalesces received segments
+ * hands up 64 KiB at a time, and a window must hold several. */
+#define LWIP_WND_SCALE 1
+#define TCP_RCV_SCALE 3
+#define TCP_WND (256 * 1024)
+#define TCP_SND_BUF (256 * 1024)
 #define TCP_SND_QUEUELEN (4 * TCP_SND_BUF / TCP_MSS)
+/* lwIP's default (half the buffer) would overflow its u16 checks. */
+#define TCP_SNDLOWAT (16 * TCP_MSS)
 #define TCP_LISTEN_BACKLOG 1
 #define TCP_OVERSIZE TCP_MSS
 #define LWIP_TCP_TIMESTAMPS 0
@@ -122,9 +139,12 @@ void sys_arch_check_core_locked(void);
 #define LWIP_NETIF_API 1
 #define LWIP_TIMEVAL_PRIVATE 1
 
-/* errno: lwIP defines the codes (the same values as kernel/include/errno.h) and
- * sys_arch.c the variable; the kernel's callers use return values, not errno. */
+/* errno: lwIP defines the codes (the same values as kernel/include/errno.h); the
+ * variable is per thread (sys_arch.c), so a failed socket call's errno is the caller's own
+ * whatever other threads do meanwhile. */
 #define LWIP_PROVIDE_ERRNO 1
+int *sys_arch_errno(void);
+#define errno (*sys_arch_errno())
 
 /* Statistics: the drop and error counters are read by the metrics endpoint. */
 #define LWIP_STATS 1
@@ -137,6 +157,11 @@ void sys_arch_check_core_locked(void);
 #define MEM_STATS 1
 #define MEMP_STATS 1
 #define SYS_STATS 1
+
+/* Hooks (net/lwip/hooks.h). */
+#define LWIP_HOOK_FILENAME "net/lwip/hooks.h"
+#define LWIP_HOOK_TCP_INPACKET_PCB(pcb, hdr, optlen, opt1len, opt2, p)                             \
+	port_tcp_inpacket(pcb, hdr, optlen, opt1len, opt2, p)
 
 /* No libc headers beyond the kernel's own. */
 #define LWIP_NO_CTYPE_H 1

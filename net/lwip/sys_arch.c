@@ -25,9 +25,15 @@
 #define MBOX_DEFAULT_SIZE 32 /* for a mailbox lwIP asks for with size 0 */
 #define NO_OWNER (-1)
 
-/* lwIP's errno (sockets set it); shared by all threads, so kernel callers use the
- * return values and SO_ERROR instead. */
-int errno;
+/* lwIP's errno (sockets set it), one per thread; before the first thread exists (or
+ * in an interrupt) a shared fallback. */
+static int early_errno;
+
+int *sys_arch_errno(void)
+{
+	struct thread *t = thread_current();
+	return t ? &t->net_errno : &early_errno;
+}
 
 static struct spinlock prot_lock = SPINLOCK_INIT("lwip_protect");
 static volatile int prot_owner = NO_OWNER;

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Network figures of `make bench` (issue 3): shoal beside the Linux guest, virtio-net.
 
-Design: both guests boot, one after the other, on tap 0 of one test net (scripts/testnet.sh:
-a namespace with a bridge and a DHCP-only dnsmasq), with the same QEMU settings from
-scripts/qemu.sh --netns. For each boot: the time from spawning QEMU to the guest's address
+Design: both guests boot, one at a time and taking turns (--runs boots each), on tap 0 of one
+test net (scripts/testnet.sh: a namespace with a bridge and a DHCP-only dnsmasq), with the
+same QEMU settings from scripts/qemu.sh --netns. For each boot: the time from spawning QEMU to the guest's address
 line on its serial console (shoal's `net: eth0 A/P via dhcp in X ms`, whose X is the kernel's
 own NIC-up-to-address figure, or the Linux guest's `linux-net: eth0 A/P via dhcp`), then from
 inside the namespace PINGS pings (every RTT kept, for the median and p99) and iperf 2 in
@@ -150,6 +150,10 @@ def main():
 	ap.add_argument("--smp", default="1")
 	ap.add_argument("--mem", default="128")
 	ap.add_argument("--nic", default="virtio-net-pci")
+	ap.add_argument("--kernel", help="shoal kernel to boot (default: scripts/qemu.sh's)")
+	ap.add_argument("--net", default=NET_NAME, help="test net name (scripts/testnet.sh)")
+	ap.add_argument("--guests", default="shoal,linux",
+			help="which guests to measure, comma-separated (default: both)")
 	a = ap.parse_args()
 
 	if os.geteuid() != 0:
@@ -157,26 +161,31 @@ def main():
 		return 0
 	top = a.top
 	tn = os.path.join(top, "scripts/testnet.sh")
-	rc, out = run([tn, "up", NET_NAME, "1"], 30)
+	rc, out = run([tn, "up", a.net, "1"], 30)
 	if rc != 0:
 		print("net bench: testnet.sh up failed: " + out.strip(), file=sys.stderr)
 		return 1
-	common = ["--netns", NET_NAME, "--node", "0", "--nic", a.nic, "--smp", a.smp, "--mem", a.mem]
+	common = ["--netns", a.net, "--node", "0", "--nic", a.nic, "--smp", a.smp, "--mem", a.mem]
+	shoal_opts = common + (["--kernel", a.kernel] if a.kernel else [])
 	targets = [
-		("shoal", common, SHOAL_ADDR_RE),
+		("shoal", shoal_opts, SHOAL_ADDR_RE),
 		("linux", common + ["--kernel", os.path.join(a.linux_dir, "vmlinuz"),
 				    "--initrd", os.path.join(a.linux_dir, "initramfs-net.cpio.gz"),
 				    "--append", LINUX_CMDLINE], LINUX_ADDR_RE),
 	]
-	got = {}
+	wanted = a.guests.split(",")
+	got = {n: [] for n in ("shoal", "linux")}
 	try:
-		for name, opts, regex in targets:
-			got[name] = []
-			for i in range(a.runs):
+		# Boots alternate between the guests, so that a change in the host's load
+		# (other work on a shared machine) weighs on both alike.
+		for i in range(a.runs):
+			for name, opts, regex in targets:
+				if name not in wanted:
+					continue
 				log(f"{name} run {i + 1}/{a.runs}")
-				got[name].append(measure(top, NET_NAME, opts, regex, name))
+				got[name].append(measure(top, a.net, opts, regex, name))
 	finally:
-		run([tn, "down", NET_NAME], 30)
+		run([tn, "down", a.net], 30)
 
 	def vals(name, key):
 		return [r[key] for r in got[name] if key in r]
@@ -193,7 +202,8 @@ def main():
 		s = {n: mid(n, key) for n in ("shoal", "linux")}
 		for n in s:
 			if s[n] is None:
-				missing.append(f"{label} ({n})")
+				if n in wanted:
+					missing.append(f"{label} ({n})")
 			else:
 				res[f"net_{key}_{n}"] = f"{s[n] * scale:{fmt}}"
 		rat = ""

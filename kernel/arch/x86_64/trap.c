@@ -1,6 +1,7 @@
 /* trap.c: per-CPU GDT and TSS, the IDT, and dispatch of every interrupt and exception.
  * Kernel-mode exceptions panic with registers and a backtrace unless trap_catch is
- * active; the double fault, NMI and machine check run on their own IST stacks so a
+ * active; exceptions from ring 3 go to the tasks' hook (trap_user_fault), which ends the
+ * task or pages memory in, never the node; the double fault, NMI and machine check run on their own IST stacks so a
  * blown kernel stack still gets reported. */
 #include "arch/trap.h"
 
@@ -8,13 +9,16 @@
 #include <string.h>
 
 #include "arch/cpu.h"
+#include "arch/user.h"
 #include "kernel/cpu.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
 #include "kernel/pmm.h"
 #include "kernel/spinlock.h"
+#include "kernel/syscall.h"
 
 #define IST_SIZE 8192
+#define VEC_PAGE_FAULT 14
 
 struct tss {
 	uint32_t rsv0;
@@ -128,6 +132,7 @@ void trap_init_cpu(int id)
 			 "r"(0x28), "m"(ip)
 			 : "rax", "memory");
 	cpu_set_local(id);
+	syscall_init_cpu();
 }
 
 /* The TSS's ring-0 stack, used when an interrupt arrives in ring 3. */
@@ -198,8 +203,27 @@ int trap_catch(void (*fn)(void *), void *arg)
 	return v - 1;
 }
 
-/* Hooks other modules fill in: user-mode faults (tasks), timer and IPIs (sched). */
 void (*trap_user_fault)(struct trapframe *tf);
+void (*trap_user_return)(struct trapframe *tf);
+
+/* Some nested hypervisors (PVM) carry out a task's SYSCALL by jumping to LSTAR without
+ * leaving user mode; the fetch of syscall_entry then faults in ring 3. The registers are
+ * still those at the SYSCALL (rcx the return address, r11 the flags), so the call is
+ * served here and returns by IRET. Slow, but the same calls with the same results. */
+static void syscall_from_fault(struct trapframe *tf)
+{
+	static bool told;
+	if (!__atomic_exchange_n(&told, true, __ATOMIC_RELAXED))
+		kwarn("trap: SYSCALL arrives as a user-mode fault at its entry (nested "
+		      "hypervisor?); serving system calls from the fault handler");
+	tf->rip = tf->rcx;
+	tf->rflags = tf->r11 | USER_RFLAGS;
+	tf->vector = VEC_SYSCALL;
+	tf->error = 0;
+	irq_enable();
+	syscall_dispatch(tf);
+	irq_disable();
+}
 
 void trap(struct trapframe *tf)
 {
@@ -219,14 +243,23 @@ void trap(struct trapframe *tf)
 		 * the handler and resumed it later on another CPU. */
 		this_cpu()->irq_depth--;
 		this_cpu()->eoi_pending = false;
+		if ((tf->cs & 3) && trap_user_return)
+			trap_user_return(tf);
 		return;
 	}
 	if (handlers[v]) { /* e.g. a page-fault handler that maps on demand */
 		handlers[v](tf);
 		return;
 	}
+	if (v == VEC_PAGE_FAULT && (tf->cs & 3) && tf->rip == (uint64_t)syscall_entry) {
+		syscall_from_fault(tf);
+		return;
+	}
 	if ((tf->cs & 3) && trap_user_fault) {
 		trap_user_fault(tf);
+		if (trap_user_return)
+			trap_user_return(tf);
+		irq_disable(); /* the hook may have enabled them; the way out swaps GS */
 		return;
 	}
 	if (cpu->catcher && v != 8 && v != 18) {

@@ -1,7 +1,8 @@
-/* sources: kernel/config.c kernel/printf.c */
+/* sources: kernel/config.c kernel/printf.c net/gossip/config.c net/gossip/keyring.c */
 /* test_config.c: the kernel command-line parser against every malformed form: each
  * error is reported naming its key, the key keeps its value, and the rest of the line
- * is still applied. */
+ * is still applied. The gossip keys are checked with the core's own parsers
+ * (gossip_keyring_parse, gossip_config_set), which are linked in. */
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -71,7 +72,35 @@ static void assert_defaults(void)
 	assert_int_equal(c.tick_hz, d.tick_hz);
 	assert_int_equal(c.slice_ms, d.slice_ms);
 	assert_int_equal(c.fpu, d.fpu);
+	assert_int_equal(c.gossip, d.gossip);
+	assert_string_equal(c.cluster, d.cluster);
+	assert_string_equal(c.cluster_key, d.cluster_key);
+	assert_int_equal(c.gossip_plaintext, d.gossip_plaintext);
+	assert_int_equal(c.nseeds, d.nseeds);
+	assert_string_equal(c.tags, d.tags);
+	assert_int_equal(c.gossip_profile, d.gossip_profile);
+	assert_memory_equal(&c.gossip_cfg, &d.gossip_cfg, sizeof c.gossip_cfg);
 }
+
+/* Base64 keys: 32, 16 and 24 bytes, and one of 15 bytes (no AES key size). */
+#define KEY32 "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+#define KEY16 "ZGVmZ2hpamtsbW5vcHFycw=="
+#define KEY24 "MjM0NTY3ODk6Ozw9Pj9AQUJDREVGR0hJ"
+#define KEY15 "AAECAwQFBgcICQoLDA0O"
+
+/* Every field of struct gossip_config, as gossip.FIELD names it. */
+static const char *const fields[] = {
+	"probe_interval_ms",	"probe_timeout_ms",
+	"indirect_checks",	"suspicion_mult",
+	"suspicion_max_mult",	"gossip_interval_ms",
+	"gossip_nodes",		"retransmit_mult",
+	"pushpull_interval_ms", "awareness_max",
+	"dead_reclaim_ms",	"join_retry_ms",
+	"meta_min_interval_ms", "udp_max",
+};
+#define NFIELDS (sizeof fields / sizeof fields[0])
+_Static_assert(NFIELDS * sizeof(uint32_t) == sizeof(struct gossip_config),
+	       "a field of struct gossip_config is missing from fields[]");
 
 static void test_defaults(void **state)
 {
@@ -86,6 +115,20 @@ static void test_defaults(void **state)
 	assert_int_equal(c.tick_hz, CONFIG_DEFAULT_TICK_HZ);
 	assert_int_equal(c.slice_ms, CONFIG_DEFAULT_SLICE_MS);
 	assert_int_equal(c.fpu, FPU_AUTO);
+	assert_true(c.gossip);
+	assert_string_equal(c.cluster, CONFIG_DEFAULT_CLUSTER);
+	assert_string_equal(c.cluster_key, "");
+	assert_false(c.gossip_plaintext);
+	assert_int_equal(c.nseeds, 0);
+	assert_string_equal(c.tags, "");
+	assert_int_equal(c.gossip_profile, GOSSIP_PROFILE_FAST);
+	struct gossip_config fast;
+	gossip_profile(&fast, GOSSIP_PROFILE_FAST);
+	assert_memory_equal(&c.gossip_cfg, &fast, sizeof fast);
+	assert_int_equal(c.task_mem, 0);
+	assert_int_equal(c.task_max, CONFIG_DEFAULT_TASK_MAX);
+	assert_int_equal(c.task_keep, CONFIG_DEFAULT_TASK_KEEP);
+	assert_int_equal(c.nrun, 0);
 }
 
 static void test_empty_lines(void **state)
@@ -439,6 +482,305 @@ static void test_value_with_equals(void **state)
 	assert_true(msg_has("'smp'", "1=2"));
 }
 
+static void test_gossip_keys_valid(void **state)
+{
+	assert_int_equal(parse("gossip=1 cluster=rack-7 cluster.key=" KEY32 "," KEY16 "," KEY24
+			       " gossip.plaintext seeds=10.0.0.1,10.0.0.2:8000,192.168.255.254:1 "
+			       "tags=dc=east,role=db,empty= gossip.profile=lan"),
+			 0);
+	assert_true(c.gossip);
+	assert_string_equal(c.cluster, "rack-7");
+	assert_string_equal(c.cluster_key, KEY32 "," KEY16 "," KEY24);
+	assert_true(c.gossip_plaintext);
+	assert_int_equal(c.nseeds, 3);
+	assert_int_equal(c.seeds[0].ip, 0x0a000001);
+	assert_int_equal(c.seeds[0].port, GOSSIP_PORT);
+	assert_int_equal(c.seeds[1].ip, 0x0a000002);
+	assert_int_equal(c.seeds[1].port, 8000);
+	assert_int_equal(c.seeds[2].ip, 0xc0a8fffe);
+	assert_int_equal(c.seeds[2].port, 1);
+	assert_string_equal(c.tags, "dc=east,role=db,empty=");
+	assert_int_equal(c.gossip_profile, GOSSIP_PROFILE_LAN);
+	struct gossip_config lan;
+	gossip_profile(&lan, GOSSIP_PROFILE_LAN);
+	assert_memory_equal(&c.gossip_cfg, &lan, sizeof lan);
+
+	assert_int_equal(parse("gossip=0"), 0);
+	assert_false(c.gossip);
+	/* Empty lists: no seeds (discovery), no tags. */
+	assert_int_equal(parse("seeds= tags="), 0);
+	assert_int_equal(c.nseeds, 0);
+	assert_string_equal(c.tags, "");
+	/* Every key of the keyring's size fits a word and the buffer. */
+	char line[CONFIG_WORD_MAX];
+	int n = snprintf(line, sizeof line, "cluster.key=%s", KEY32);
+	for (int i = 1; i < GOSSIP_KEYS_MAX; i++)
+		n += snprintf(line + n, sizeof line - (size_t)n, ",%s", KEY32);
+	assert_int_equal(parse(line), 0);
+	assert_string_equal(c.cluster_key, line + strlen("cluster.key="));
+	/* The longest seed list. */
+	n = snprintf(line, sizeof line, "seeds=10.0.0.1");
+	for (int i = 1; i < CONFIG_SEEDS_MAX; i++)
+		n += snprintf(line + n, sizeof line - (size_t)n, ",10.0.0.%d:%d", i + 1, 7000 + i);
+	assert_int_equal(parse(line), 0);
+	assert_int_equal(c.nseeds, CONFIG_SEEDS_MAX);
+	assert_int_equal(c.seeds[CONFIG_SEEDS_MAX - 1].port, 7000 + CONFIG_SEEDS_MAX - 1);
+}
+
+static void test_bad_seeds(void **state)
+{
+	static const char *const bad[] = {
+		"seeds=10.0.0",	     "seeds=10.0.0.1.2",
+		"seeds=10.0.0.256",  "seeds=10.0.0.1:",
+		"seeds=10.0.0.1:0",  "seeds=10.0.0.1:65536",
+		"seeds=10.0.0.1:x",  "seeds=host.local",
+		"seeds=10.0.0.1,",   "seeds=,10.0.0.1",
+		"seeds=10.0.0.1,,2", "seeds=0.0.0.0",
+		"seeds=-1.0.0.1",    "seeds=10.0.0.1:80:1",
+		"seeds=10..0.1",     "seeds=1.2.3.4:99999999999999999999",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		if (parse(bad[i]) != 1 ||
+		    (!msg_has("'seeds'", "IP[:PORT]") && !msg_has("'seeds'", "empty entry")))
+			fail_msg("\"%s\" accepted or error without the key: %s", bad[i], e.msg[0]);
+		assert_defaults();
+	}
+	/* A bad entry keeps an earlier valid list whole. */
+	assert_int_equal(parse("seeds=10.0.0.9 seeds=10.0.0.1,nope"), 1);
+	assert_int_equal(c.nseeds, 1);
+	assert_int_equal(c.seeds[0].ip, 0x0a000009);
+	assert_true(msg_has("'nope'", "'seeds'"));
+	/* One seed too many. */
+	char line[CONFIG_WORD_MAX];
+	int n = snprintf(line, sizeof line, "seeds=10.0.0.1");
+	for (int i = 1; i <= CONFIG_SEEDS_MAX; i++)
+		n += snprintf(line + n, sizeof line - (size_t)n, ",10.0.0.%d", i + 1);
+	assert_int_equal(parse(line), 1);
+	assert_true(msg_has("'seeds'", "more than"));
+	assert_defaults();
+}
+
+static void test_bad_key(void **state)
+{
+	static const char *const bad[] = {
+		"cluster.key=" KEY15,	  "cluster.key=not-base64!",
+		"cluster.key=" KEY32 ",", "cluster.key=" KEY32 ",," KEY16,
+		"cluster.key=",		  "cluster.key=" KEY32 "x",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		if (parse(bad[i]) != 1 || !msg_has("'cluster.key'", "base64"))
+			fail_msg("\"%s\" accepted or error without the key: %s", bad[i], e.msg[0]);
+		/* The value is a secret: never echoed. */
+		const char *v = strchr(bad[i], '=') + 1;
+		if (*v && msg_has(v, NULL))
+			fail_msg("the message echoes the key: %s", e.msg[0]);
+		assert_defaults();
+	}
+	/* More keys than the keyring holds. */
+	char line[CONFIG_WORD_MAX];
+	int n = snprintf(line, sizeof line, "cluster.key=%s", KEY16);
+	for (int i = 0; i < GOSSIP_KEYS_MAX; i++)
+		n += snprintf(line + n, sizeof line - (size_t)n, ",%s", KEY16);
+	assert_int_equal(parse(line), 1);
+	assert_true(msg_has("'cluster.key'", NULL));
+	assert_false(msg_has(KEY16, NULL));
+	assert_defaults();
+	/* A word too long to parse shows none of the key either. */
+	char huge[CONFIG_WORD_MAX + 8];
+	n = snprintf(huge, sizeof huge, "cluster.key=");
+	while ((size_t)n < sizeof huge - 1)
+		huge[n++] = 'A';
+	huge[n] = 0;
+	assert_int_equal(parse(huge), 1);
+	assert_true(msg_has("'cluster.key=...'", "longer than"));
+	assert_false(msg_has("AAAA", NULL));
+	assert_defaults();
+	/* A valid key is kept after a bad one. */
+	assert_int_equal(parse("cluster.key=" KEY16 " cluster.key=" KEY15), 1);
+	assert_string_equal(c.cluster_key, KEY16);
+}
+
+static void test_bad_tags_and_cluster(void **state)
+{
+	static const char *const bad[] = {"tags=role",	   "tags==db",	"tags=a=b,",
+					  "tags=a=b,,c=d", "tags=,a=b", "tags=a=b,c"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		if (parse(bad[i]) != 1 || !msg_has("'tags'", NULL))
+			fail_msg("\"%s\" accepted or error without the key: %s", bad[i], e.msg[0]);
+		assert_defaults();
+	}
+	/* GOSSIP_TAGS_MAX bytes fit; one more does not. */
+	char line[CONFIG_WORD_MAX];
+	int n = snprintf(line, sizeof line, "tags=k=");
+	while (n < (int)strlen("tags=") + GOSSIP_TAGS_MAX)
+		line[n++] = 'v';
+	line[n] = 0;
+	assert_int_equal(parse(line), 0);
+	assert_int_equal(strlen(c.tags), GOSSIP_TAGS_MAX);
+	strcat(line, "v");
+	assert_int_equal(parse(line), 1);
+	assert_true(msg_has("'tags'", "longer than"));
+	assert_defaults();
+	/* Cluster names up to GOSSIP_CLUSTER_MAX bytes. */
+	n = snprintf(line, sizeof line, "cluster=");
+	while (n < (int)strlen("cluster=") + GOSSIP_CLUSTER_MAX)
+		line[n++] = 'c';
+	line[n] = 0;
+	assert_int_equal(parse(line), 0);
+	assert_int_equal(strlen(c.cluster), GOSSIP_CLUSTER_MAX);
+	strcat(line, "c");
+	assert_int_equal(parse(line), 1);
+	assert_true(msg_has("'cluster'", "longer"));
+	assert_defaults();
+	/* The profile is an enum; gossip and gossip.plaintext are flags. */
+	assert_int_equal(parse("gossip.profile=wan"), 1);
+	assert_true(msg_has("'gossip.profile'", "fast|lan"));
+	assert_int_equal(parse("gossip=maybe gossip.plaintext=2"), 2);
+	assert_true(msg_has("'gossip'", "expected"));
+	assert_true(msg_has("'gossip.plaintext'", "expected"));
+	assert_defaults();
+}
+
+/* Each value as text. */
+static uint32_t field_value(const struct gossip_config *g, size_t i)
+{
+	return ((const uint32_t *)g)[i];
+}
+
+static void test_gossip_fields(void **state)
+{
+	/* Every field can be set, to a value the lan profile itself uses, over fast. */
+	struct gossip_config lan, fast;
+	gossip_profile(&lan, GOSSIP_PROFILE_LAN);
+	gossip_profile(&fast, GOSSIP_PROFILE_FAST);
+	char line[CONFIG_WORD_MAX * 2];
+	int n = 0;
+	for (size_t i = 0; i < NFIELDS; i++)
+		n += snprintf(line + n, sizeof line - (size_t)n, "gossip.%s=%u ", fields[i],
+			      field_value(&lan, i));
+	assert_int_equal(parse(line), 0);
+	assert_int_equal(c.gossip_profile, GOSSIP_PROFILE_FAST);
+	assert_memory_equal(&c.gossip_cfg, &lan, sizeof lan);
+
+	/* Overrides win over the profile whatever their order on the line. */
+	uint32_t probe = lan.probe_interval_ms + 1;
+	snprintf(line, sizeof line, "gossip.probe_interval_ms=%u gossip.profile=lan", probe);
+	assert_int_equal(parse(line), 0);
+	assert_int_equal(c.gossip_cfg.probe_interval_ms, probe);
+	assert_int_equal(c.gossip_cfg.gossip_nodes, lan.gossip_nodes);
+	assert_int_equal(c.gossip_cfg.pushpull_interval_ms, lan.pushpull_interval_ms);
+	snprintf(line, sizeof line, "gossip.profile=lan gossip.probe_interval_ms=%u", probe);
+	assert_int_equal(parse(line), 0);
+	assert_int_equal(c.gossip_cfg.probe_interval_ms, probe);
+	/* The last setting of a field wins. */
+	snprintf(line, sizeof line, "gossip.gossip_nodes=%u gossip.gossip_nodes=%u",
+		 lan.gossip_nodes, fast.gossip_nodes);
+	assert_int_equal(parse(line), 0);
+	assert_int_equal(c.gossip_cfg.gossip_nodes, fast.gossip_nodes);
+	assert_int_equal(c.ngossip_sets, 1);
+
+	/* A probe timeout longer than the probe interval: both keep the profile's values,
+	 * the other overrides stay. */
+	snprintf(line, sizeof line,
+		 "gossip.profile=lan gossip.probe_interval_ms=%u gossip.gossip_nodes=%u",
+		 lan.probe_timeout_ms - 1, lan.gossip_nodes + 1);
+	assert_int_equal(parse(line), 1);
+	assert_true(msg_has("gossip.probe_timeout_ms", "gossip.probe_interval_ms"));
+	assert_int_equal(c.gossip_cfg.probe_interval_ms, lan.probe_interval_ms);
+	assert_int_equal(c.gossip_cfg.probe_timeout_ms, lan.probe_timeout_ms);
+	assert_int_equal(c.gossip_cfg.gossip_nodes, lan.gossip_nodes + 1);
+}
+
+static void test_bad_gossip_fields(void **state)
+{
+	static const char *const unknown[] = {"gossip.foo=1", "gossip.=1", "gossip.probe=1",
+					      "gossip.PROBE_INTERVAL_MS=1", "gossip.foo"};
+	for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
+		char key[48];
+		snprintf(key, sizeof key, "'%.*s'", (int)strcspn(unknown[i], "="), unknown[i]);
+		if (parse(unknown[i]) != 1 || !msg_has(key, "unknown"))
+			fail_msg("\"%s\": no 'unknown' error naming %s: %s", unknown[i], key,
+				 e.msg[0]);
+		assert_defaults();
+	}
+	static const char *const bad[] = {
+		"gossip.probe_interval_ms=abc", "gossip.probe_interval_ms=-1",
+		"gossip.probe_interval_ms=",	"gossip.gossip_nodes=99999999999999999999",
+		"gossip.udp_max=1000000",	"gossip.probe_interval_ms=1.5",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char key[48];
+		snprintf(key, sizeof key, "'%.*s'", (int)strcspn(bad[i], "="), bad[i]);
+		if (parse(bad[i]) != 1 || !msg_has(key, "bad value"))
+			fail_msg("\"%s\": no 'bad value' error naming %s: %s", bad[i], key,
+				 e.msg[0]);
+		assert_defaults();
+	}
+	assert_int_equal(parse("gossip.probe_interval_ms"), 1);
+	assert_true(msg_has("'gossip.probe_interval_ms'", "needs a value"));
+	assert_defaults();
+	/* The rest of the line still applies. */
+	assert_int_equal(parse("gossip.nope=1 gossip.profile=lan gossip.udp_max=x smp=2"), 2);
+	assert_int_equal(c.gossip_profile, GOSSIP_PROFILE_LAN);
+	assert_int_equal(c.smp, 2);
+}
+
+static void test_task_keys(void **state)
+{
+	assert_int_equal(parse("run=/bin/hello run=/bin/echo-server:7777:-v task.mem=32M "
+			       "task.max=5 task.keep=0"),
+			 0);
+	assert_int_equal(c.nrun, 2);
+	assert_string_equal(c.run[0], "/bin/hello");
+	assert_string_equal(c.run[1], "/bin/echo-server:7777:-v");
+	assert_int_equal(c.task_mem, 32UL << 20);
+	assert_int_equal(c.task_max, 5);
+	assert_int_equal(c.task_keep, 0);
+
+	assert_int_equal(parse("task.mem=1048576"), 0);
+	assert_int_equal(c.task_mem, 1UL << 20);
+	assert_int_equal(parse("task.mem=2g"), 0);
+	assert_int_equal(c.task_mem, 2UL << 30);
+	assert_int_equal(parse("task.mem=512K task.mem=4m"), 1); /* below 1 MiB, then fine */
+	assert_int_equal(c.task_mem, 4UL << 20);
+	assert_true(msg_has("'task.mem'", "512K"));
+}
+
+static void test_bad_task_keys(void **state)
+{
+	static const char *const bad[] = {
+		"task.mem=",	  "task.mem=12Q", "task.mem=-5M", "task.mem=M", "task.max=0",
+		"task.max=99999", "task.keep=-1", "run=",	  "run=:x",	"task.mem"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_int_equal(parse(bad[i]), 1);
+		assert_int_equal(c.task_mem, 0);
+		assert_int_equal(c.task_max, CONFIG_DEFAULT_TASK_MAX);
+		assert_int_equal(c.task_keep, CONFIG_DEFAULT_TASK_KEEP);
+		assert_int_equal(c.nrun, 0);
+	}
+
+	/* run= is bounded: in count, in length and in words. */
+	char line[(CONFIG_RUN_MAX + 1) * 8 + 1] = "";
+	for (int i = 0; i <= CONFIG_RUN_MAX; i++)
+		strcat(line, "run=/x ");
+	assert_int_equal(parse(line), 1);
+	assert_int_equal(c.nrun, CONFIG_RUN_MAX);
+	assert_true(msg_has("more than", "run="));
+
+	char longrun[CONFIG_RUN_LEN + 8] = "run=/";
+	memset(longrun + 5, 'a', CONFIG_RUN_LEN);
+	longrun[CONFIG_RUN_LEN + 5] = 0;
+	assert_int_equal(parse(longrun), 1);
+	assert_int_equal(c.nrun, 0);
+
+	char words[4 + 2 * (CONFIG_RUN_ARGS + 1) + 1] = "run=";
+	for (int i = 0; i <= CONFIG_RUN_ARGS; i++)
+		strcat(words, i ? ":a" : "a");
+	assert_int_equal(parse(words), 1);
+	assert_int_equal(c.nrun, 0);
+	assert_true(msg_has("words", NULL));
+}
+
 static void test_null_callback(void **state)
 {
 	config_defaults(&c);
@@ -468,6 +810,14 @@ int main(void)
 		cmocka_unit_test(test_bad_value_keeps_earlier_value),
 		cmocka_unit_test(test_value_with_equals),
 		cmocka_unit_test(test_null_callback),
+		cmocka_unit_test(test_task_keys),
+		cmocka_unit_test(test_bad_task_keys),
+		cmocka_unit_test(test_gossip_keys_valid),
+		cmocka_unit_test(test_bad_seeds),
+		cmocka_unit_test(test_bad_key),
+		cmocka_unit_test(test_bad_tags_and_cluster),
+		cmocka_unit_test(test_gossip_fields),
+		cmocka_unit_test(test_bad_gossip_fields),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -36,6 +36,16 @@ int trap_alloc_vector(void);
  * probes (MSRs, instructions) whether something exists. */
 int trap_catch(void (*fn)(void *), void *arg);
 
+/* "page fault", "invalid opcode", ... for vectors 0-31. */
+const char *trap_name(int vector);
+
+/* Set by the tasks' code (kernel/task.c). trap_user_fault handles an exception raised
+ * in ring 3 (with interrupts off on entry; it may enable them); it returns when the
+ * thread may go back to user mode. trap_user_return runs before every return to ring 3
+ * from an interrupt or exception, to end threads of a killed task and the like. */
+extern void (*trap_user_fault)(struct trapframe *tf);
+extern void (*trap_user_return)(struct trapframe *tf);
+
 /* Send end-of-interrupt for the interrupt being handled (LAPIC); only the first call per
  * interrupt does, so handlers sharing a line may each call it. */
 void irq_eoi(void);
