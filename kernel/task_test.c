@@ -342,3 +342,31 @@ SELFTEST(task_spawn_exit_returns_memory)
 	CHECK(after == before);
 	return 0;
 }
+
+/* Spawn-to-exit of the image's /bin/hello, a real musl program (start-up, one write,
+ * exit), timed for `make bench` (scripts/bench/tasks.py reads the line). */
+#define HELLO_ROUNDS 50
+#define HELLO_GREETING "hello from shoal task"
+
+SELFTEST(task_spawn_hello)
+{
+	static const char *const argv[] = {"/bin/hello", NULL};
+	struct task_spec s = {.program = "/bin/hello", .argv = argv};
+	char out[128];
+	uint64_t next, t0 = time_ns();
+	int id = -1, status = -1;
+
+	for (int i = 0; i < HELLO_ROUNDS; i++) {
+		id = task_spawn(&s);
+		CHECK(id > 0);
+		CHECK(task_wait(id, WAIT_NS, &status) == 0);
+		CHECK(status == 0);
+	}
+	uint64_t per = (time_ns() - t0) / HELLO_ROUNDS;
+	long n = task_output(id, 0, out, sizeof out - 1, &next);
+	CHECK(n > 0);
+	out[n] = 0;
+	CHECK(strstr(out, HELLO_GREETING) != NULL);
+	kinfo("selftest: %d spawns of /bin/hello (%lu us each)", HELLO_ROUNDS, per / 1000);
+	return 0;
+}

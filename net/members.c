@@ -22,8 +22,8 @@
  * datagram to its own port on the loopback interface; the loop ignores empty datagrams.
  *
  * Failure handling: nothing here needs lwIP's errno: a socket call that fails fast
- * instead of timing out is backed off, and a connect is judged by SO_ERROR. Every wait is bounded; a node's threads notice `stop`
- * within LOOP_WAIT_MAX_MS. */
+ * instead of timing out is backed off, and a connect is judged by SO_ERROR. Every wait
+ * is bounded; a node's threads notice `stop` within LOOP_WAIT_MAX_MS. */
 #include "net/members.h"
 
 #include <errno.h>

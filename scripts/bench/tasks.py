@@ -4,11 +4,10 @@ settings, same run, same static musl programs (build/userland/bin).
 
   spawn    spawn-to-exit. Linux: fork + execve + waitpid of /bin/hello, N times, by
            userland/spawn-bench.c. shoal has no fork (the kernel spawns tasks), so its
-           figure is the kernel's own: the line `selftest: N spawns (X us each): ...` of
-           the task self-test (kernel/task_test.c) in a `selftest` boot, which times
-           task_spawn + task_wait of a minimal static ELF (its exit is its first
-           instruction's syscall, so it is a lower bound for hello, which also runs
-           musl's start-up and one write). Without that line the shoal half says so.
+           figure is the kernel's own: the line `selftest: N spawns of /bin/hello (X us
+           each)` of the task self-test (kernel/task_test.c) in a `selftest` boot, which
+           times task_spawn + task_wait of the same /bin/hello. Without that line the
+           shoal half says so.
   getpid   null system call: a raw getpid loop, ns per call (userland/bench.c).
   futex    thread switch: two threads pass a token by futex wait/wake, ns per switch.
   primes   CPU-bound run time: userland/primes.c counting the primes below N.
@@ -40,7 +39,7 @@ EXIT_RE = rb"task [0-9]+ \((?:/bin/)?%s\) exited with ([0-9]+)"  # %s: the progr
 BENCH_RE = re.compile(rb"bench: (getpid|futex|spawn) ([0-9]+) [a-z]+ ([0-9.]+) ns/[a-z]+")
 PRIMES_RE = re.compile(rb"primes below ([0-9]+): ([0-9]+) \(([0-9]+) us\)")
 # The task self-test's spawn timing (kernel/task_test.c).
-SPAWN_RE = re.compile(rb"selftest: ([0-9]+) spawns \(([0-9.]+) (ns|us) each\)")
+SPAWN_RE = re.compile(rb"selftest: ([0-9]+) spawns of /bin/hello \(([0-9.]+) (ns|us) each\)")
 PROGS = ["hello", "primes", "bench"]
 LINUX_ONLY = ["spawn-bench"]
 
@@ -260,11 +259,11 @@ def main():
 		m = SPAWN_RE.search(buf)
 		if not m:
 			notes["spawn"] = ("shoal: not measured (the selftest boot printed no "
-					  "'selftest: N spawns (X us each)' line)")
+					  "'selftest: N spawns of /bin/hello (X us each)' line)")
 			break
 		shoal["spawn"].append(float(m.group(2)) * (1000.0 if m.group(3) == b"us" else 1.0))
-		notes["spawn"] = ("spawn: shoal's figure is the kernel self-test's spawn+exit of a "
-				  "minimal ELF; Linux's is fork+exec+wait of /bin/hello")
+		notes["spawn"] = ("spawn: shoal's figure is the kernel's task_spawn + task_wait of "
+				  "/bin/hello (self-test); Linux's is fork+exec+wait of /bin/hello")
 
 	# ---- Report.
 	units = {"spawn": ("us", 1e-3), "getpid": ("ns", 1.0), "futex": ("ns", 1.0),

@@ -1,8 +1,8 @@
 /* trap.c: per-CPU GDT and TSS, the IDT, and dispatch of every interrupt and exception.
  * Kernel-mode exceptions panic with registers and a backtrace unless trap_catch is
  * active; exceptions from ring 3 go to the tasks' hook (trap_user_fault), which ends the
- * task or pages memory in, never the node; the double fault, NMI and machine check run on their own IST stacks so a
- * blown kernel stack still gets reported. */
+ * task or pages memory in, never the node; the double fault, NMI and machine check run
+ * on their own IST stacks so a blown kernel stack still gets reported. */
 #include "arch/trap.h"
 
 #include <stddef.h>
