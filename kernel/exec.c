@@ -13,8 +13,10 @@
 #include "arch/cpu.h"
 #include "kernel/elf.h"
 #include "kernel/heap.h"
+#include "kernel/pmm.h"
 #include "kernel/proc.h"
 #include "kernel/random.h"
+#include "kernel/sync.h"
 #include "kernel/uspace.h"
 #include "kernel/vmm.h"
 
@@ -52,8 +54,95 @@ static int prot_of(const struct elf_segment *s)
 	return (s->read ? PROT_READ : 0) | (s->write ? PROT_WRITE : 0) | (s->exec ? PROT_EXEC : 0);
 }
 
+/* The read-only segments of the image's own programs, shared by every task that runs
+ * them, like a page cache: built on the first spawn (the archive keeps file data only
+ * 4-byte aligned, so the bytes are copied once into pages of their own), then only
+ * mapped. A spawn copies nothing but its writable data, and under an emulator the
+ * program's translated code stays valid from one run to the next. The image tree lives
+ * as long as the kernel, so entries are never freed; uploaded images are not cached. */
+struct cached_seg {
+	const uint8_t *image; /* the key: the file's bytes and the segment's offset */
+	uint64_t offset, vaddr, filesz, memsz;
+	size_t npages;
+	uint64_t *pages;
+	struct cached_seg *next;
+};
+
+static struct mutex cache_lock; /* a zeroed mutex is an unlocked one */
+static struct cached_seg *cache;
+
+static struct cached_seg *build_seg(const uint8_t *image, const struct elf_segment *s)
+{
+	uint64_t first = s->vaddr & ~(PAGE_SIZE - 1);
+	struct cached_seg *c = kzalloc(sizeof *c);
+	if (!c)
+		return NULL;
+	c->npages = (page_up(s->vaddr + s->memsz) - first) / PAGE_SIZE;
+	c->pages = kzalloc(c->npages * sizeof *c->pages);
+	if (!c->pages) {
+		kfree(c);
+		return NULL;
+	}
+	for (size_t i = 0; i < c->npages; i++) {
+		uint8_t *p = pmm_alloc_kva(PAGE_SIZE); /* zeroed: what the file lacks is zero */
+		if (!p) {
+			while (i--) {
+				pmm_set_tag(c->pages[i], 0);
+				pmm_free_order(c->pages[i], 0);
+			}
+			kfree(c->pages);
+			kfree(c);
+			return NULL;
+		}
+		uint64_t va = first + i * PAGE_SIZE, lo = va > s->vaddr ? va : s->vaddr;
+		uint64_t hi = va + PAGE_SIZE < s->vaddr + s->filesz ? va + PAGE_SIZE
+								    : s->vaddr + s->filesz;
+		if (hi > lo)
+			memcpy(p + (lo - va), image + s->offset + (lo - s->vaddr), hi - lo);
+		c->pages[i] = V2P(p);
+		pmm_set_tag(c->pages[i], USPACE_SHARED_TAG);
+	}
+	c->image = image;
+	c->offset = s->offset;
+	c->vaddr = s->vaddr;
+	c->filesz = s->filesz;
+	c->memsz = s->memsz;
+	return c;
+}
+
+/* The shared pages of a read-only segment, built on first use; NULL when out of memory. */
+static struct cached_seg *cached(const uint8_t *image, const struct elf_segment *s)
+{
+	mutex_lock(&cache_lock);
+	struct cached_seg *c = cache;
+	while (c && !(c->image == image && c->offset == s->offset && c->vaddr == s->vaddr &&
+		      c->filesz == s->filesz && c->memsz == s->memsz))
+		c = c->next;
+	if (!c) {
+		c = build_seg(image, s);
+		if (c) {
+			c->next = cache;
+			cache = c;
+		}
+	}
+	mutex_unlock(&cache_lock);
+	return c;
+}
+
+/* Map a cached segment's pages (bias: a PIE's load bias, page-aligned). */
+static int map_cached(struct uspace *us, const struct cached_seg *c, uint64_t bias)
+{
+	uint64_t first = (c->vaddr & ~(PAGE_SIZE - 1)) + bias;
+	for (size_t i = 0; i < c->npages; i++) {
+		int err = uspace_map_shared(us, first + i * PAGE_SIZE, c->pages[i]);
+		if (err)
+			return err == -EEXIST || err == -EFAULT ? -ENOEXEC : err;
+	}
+	return 0;
+}
+
 static int load_segments(struct uspace *us, const uint8_t *image, const struct elf_image *img,
-			 uint64_t bias, const char **why)
+			 uint64_t bias, bool share, const char **why)
 {
 	uint64_t mapped_end = 0; /* end of the pages mapped so far (segments ascend) */
 	int mapped_prot = 0;
@@ -81,7 +170,15 @@ static int load_segments(struct uspace *us, const uint8_t *image, const struct e
 			mapped_end = end;
 			mapped_prot = prot;
 		}
-		int err = uspace_load(us, s->vaddr + bias, image + s->offset, s->filesz);
+		/* A read-only segment alone on its pages is shared; the others are copied. */
+		const struct cached_seg *c =
+			share && !s->write && start == ((s->vaddr + bias) & ~(PAGE_SIZE - 1))
+				? cached(image, s)
+				: NULL;
+		int err = c ? map_cached(us, c, bias)
+			    : uspace_load(us, s->vaddr + bias, image + s->offset, s->filesz);
+		if (err == -ENOEXEC)
+			*why = "segments overlap or lie outside user space";
 		if (err)
 			return err;
 	}
@@ -192,7 +289,7 @@ static int build_stack(struct uspace *us, const uint8_t *image, const struct elf
 	return err ? -ENOMEM : 0;
 }
 
-int exec_load(struct uspace *us, const void *image, size_t len, const char *program,
+int exec_load(struct uspace *us, const void *image, size_t len, bool share, const char *program,
 	      const char *const *argv, const char *const *envp, uint64_t *entry, uint64_t *sp,
 	      const char **why)
 {
@@ -205,7 +302,7 @@ int exec_load(struct uspace *us, const void *image, size_t len, const char *prog
 		*why = "segments lie outside the user address range";
 		return -ENOEXEC;
 	}
-	int err = load_segments(us, image, &img, bias, why);
+	int err = load_segments(us, image, &img, bias, share, why);
 	if (err)
 		return err;
 	uspace_set_brk(us, img.hi + bias);

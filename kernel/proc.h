@@ -115,8 +115,10 @@ int futex_wake(struct uspace *us, uint64_t uaddr, int n);
 int task_sleep_until(uint64_t deadline_ns);
 
 /* Load a program image into us and build its initial stack (exec.c): 0 with the entry
- * point and stack pointer, -ENOEXEC with *why, -E2BIG, -ENOMEM. */
-int exec_load(struct uspace *us, const void *image, size_t len, const char *program,
+ * point and stack pointer, -ENOEXEC with *why, -E2BIG, -ENOMEM. With share (an image
+ * that lives as long as the kernel: the image tree's files), read-only segments are
+ * mapped from pages shared by every task running the same program. */
+int exec_load(struct uspace *us, const void *image, size_t len, bool share, const char *program,
 	      const char *const *argv, const char *const *envp, uint64_t *entry, uint64_t *sp,
 	      const char **why);
 

@@ -639,7 +639,8 @@ int task_spawn(const struct task_spec *spec)
 	const char *const own[] = {program, NULL};
 	if (!argv)
 		argv = own;
-	err = exec_load(t->us, image, len, program, argv, spec->envp, &entry, &sp, &why);
+	err = exec_load(t->us, image, len, !spec->image, program, argv, spec->envp, &entry, &sp,
+			&why);
 	if (err) {
 		if (err == -ENOEXEC)
 			kwarn("task: %s is not a loadable program: %s", program, why ? why : "?");

@@ -24,13 +24,17 @@
 #include <string.h>
 
 #include "kernel/config.h"
+#include "kernel/fs.h"
 #include "kernel/heap.h"
 #include "kernel/pmm.h"
+#include "kernel/proc.h"
 #include "kernel/selftest.h"
 #include "kernel/syscall.h"
 #include "kernel/task.h"
 #include "kernel/thread.h"
 #include "kernel/time.h"
+#include "kernel/uspace.h"
+#include "kernel/vmm.h"
 
 #define P_PID 0x0
 #define P_ARGC 0x10
@@ -368,5 +372,45 @@ SELFTEST(task_spawn_hello)
 	out[n] = 0;
 	CHECK(strstr(out, HELLO_GREETING) != NULL);
 	kinfo("selftest: %d spawns of /bin/hello (%lu us each)", HELLO_ROUNDS, per / 1000);
+	return 0;
+}
+
+/* Two loads of the same image file share its read-only pages; making one of them
+ * writable gives that space a copy of its own, and the other still reads the file's
+ * bytes; ending a space frees none of the shared pages. */
+SELFTEST(task_image_pages_shared)
+{
+	static const char *const argv[] = {"/bin/hello", NULL};
+	const void *image;
+	size_t len;
+	uint64_t entry, sp, pa1, pa2, mib = 1UL << 20;
+	const char *why = NULL;
+	uint8_t byte, orig;
+
+	CHECK(fs_image_file("/bin/hello", &image, &len) == 0);
+	struct uspace *a = uspace_create(16 * mib), *b = uspace_create(16 * mib);
+	CHECK(a && b);
+	CHECK(exec_load(a, image, len, true, "/bin/hello", argv, NULL, &entry, &sp, &why) == 0);
+	CHECK(exec_load(b, image, len, true, "/bin/hello", argv, NULL, &entry, &sp, &why) == 0);
+	uint64_t page = entry & ~(PAGE_SIZE - 1);
+	CHECK(uspace_phys(a, page, false, &pa1) == 0);
+	CHECK(uspace_phys(b, page, false, &pa2) == 0);
+	CHECK(pa1 == pa2);
+	CHECK(uspace_read(b, &orig, entry, 1) == 0);
+	CHECK(uspace_write(a, entry, &orig, 1) == -EFAULT); /* text stays read-only */
+
+	CHECK(uspace_mprotect(a, page, PAGE_SIZE, PROT_READ | PROT_WRITE) == 0);
+	CHECK(uspace_phys(a, page, true, &pa1) == 0);
+	CHECK(pa1 != pa2);
+	byte = (uint8_t)~orig;
+	CHECK(uspace_write(a, entry, &byte, 1) == 0);
+	CHECK(uspace_read(b, &byte, entry, 1) == 0);
+	CHECK(byte == orig);
+
+	uint64_t before = pmm_free_bytes();
+	uspace_destroy(b);
+	CHECK(pmm_tag(pa2 & ~(PAGE_SIZE - 1)) == USPACE_SHARED_TAG); /* not freed */
+	CHECK(pmm_free_bytes() > before); /* b's own pages (data, stack, tables) came back */
+	uspace_destroy(a);
 	return 0;
 }

@@ -62,7 +62,13 @@ struct uspace *uspace_create(uint64_t limit)
 	return us;
 }
 
-static void free_user_page(uint64_t pa) { pmm_free_order(pa, 0); }
+static bool shared(uint64_t pa) { return pmm_tag(pa) == USPACE_SHARED_TAG; }
+
+static void free_user_page(uint64_t pa)
+{
+	if (!shared(pa))
+		pmm_free_order(pa, 0);
+}
 
 void uspace_destroy(struct uspace *us)
 {
@@ -271,6 +277,20 @@ int uspace_fault(struct uspace *us, uint64_t va, bool write, bool exec)
 	return err;
 }
 
+int uspace_map_shared(struct uspace *us, uint64_t va, uint64_t pa)
+{
+	mutex_lock(&us->lock);
+	int i = find(us, va), err = -EFAULT;
+	if (i >= 0) {
+		err = vmm_map(us->root, page_down(va), pa,
+			      pte_flags(us->regs[i].prot & ~PROT_WRITE));
+		if (err == -EINVAL)
+			err = -EFAULT;
+	}
+	mutex_unlock(&us->lock);
+	return err;
+}
+
 enum dir { TO_KERNEL, TO_USER, LOAD };
 
 static int copy(struct uspace *us, uint64_t va, void *kbuf, size_t n, enum dir d)
@@ -372,8 +392,10 @@ static void unmap_pages(struct uspace *us, uint64_t start, uint64_t end)
 		uint64_t pa;
 		if (vmm_lookup(us->root, va, &pa, NULL) == 0) {
 			vmm_unmap(us->root, va);
-			batch[n++] = pa;
-			us->pages--;
+			if (!shared(pa)) {
+				batch[n++] = pa;
+				us->pages--;
+			}
 		}
 		if (n == UNMAP_BATCH || (n && va + PAGE_SIZE >= end)) {
 			if (us->shared)
@@ -515,8 +537,20 @@ int uspace_mprotect(struct uspace *us, uint64_t addr, uint64_t len, int prot)
 		uint64_t pa;
 		if (vmm_lookup(us->root, va, &pa, NULL))
 			continue;
+		if (shared(pa) && (prot & PROT_WRITE)) {
+			/* Writable from now on: this space's own copy, not the shared page. */
+			void *p = mem_locked(us) + PAGE_SIZE <= us->limit ? pmm_alloc_kva(PAGE_SIZE)
+									  : NULL;
+			if (!p) {
+				err = -ENOMEM;
+				break;
+			}
+			memcpy(p, P2V(pa), PAGE_SIZE);
+			pa = V2P(p);
+			us->pages++;
+		}
 		vmm_unmap(us->root, va);
-		vmm_map(us->root, va, pa, pte_flags(prot)); /* tables exist: cannot fail */
+		vmm_map(us->root, va, pa, pte_flags(shared(pa) ? prot & ~PROT_WRITE : prot));
 	}
 	if (us->shared)
 		smp_call_others(upt_flush_if_loaded, &us->root);

@@ -65,6 +65,13 @@ void uspace_set_brk(struct uspace *us, uint64_t base);
 int uspace_read(struct uspace *us, void *dst, uint64_t va, size_t n);
 int uspace_write(struct uspace *us, uint64_t va, const void *src, size_t n);
 int uspace_load(struct uspace *us, uint64_t va, const void *src, size_t n);
+/* Map a page many address spaces share (exec.c's cache of programs' read-only segments)
+ * at va, inside a region, read-only whatever the region's rights: us never frees it nor
+ * counts it against the limit; an mprotect that makes it writable gives us a private
+ * copy. The page must carry USPACE_SHARED_TAG (pmm_set_tag). 0, -EFAULT (no region),
+ * -EEXIST (va mapped), -ENOMEM. */
+#define USPACE_SHARED_TAG 0x0400 /* beside the heap's tags (kernel/heap.c) */
+int uspace_map_shared(struct uspace *us, uint64_t va, uint64_t pa);
 /* A NUL-terminated string of at most max-1 bytes: its length, -EFAULT or -ENAMETOOLONG. */
 long uspace_strncpy(struct uspace *us, char *dst, uint64_t va, size_t max);
 /* Read the 32-bit word at va (4-aligned) for futex: 0 or -EFAULT/-EINVAL. */
