@@ -211,7 +211,7 @@ void fs_wait_gen(uint64_t gen, uint64_t timeout_ns)
 	mutex_unlock(&wake_lock);
 }
 
-uint8_t mode_dtype(uint32_t mode)
+static uint8_t mode_dtype(uint32_t mode)
 {
 	switch (mode & LX_S_IFMT) {
 	case LX_S_IFDIR:
@@ -228,8 +228,10 @@ uint8_t mode_dtype(uint32_t mode)
 	return 0;
 }
 
-long dirent_put(struct fs_buf *b, size_t at, uint64_t ino, int64_t next, uint8_t type,
-		const char *name)
+/* A getdents64 record at b+at if it fits: its length, 0 when it does not fit, or an
+ * error. */
+static long dirent_put(struct fs_buf *b, size_t at, uint64_t ino, int64_t next, uint8_t type,
+		       const char *name)
 {
 	size_t nl = strlen(name);
 	size_t reclen = (offsetof(struct lx_dirent64, d_name) + nl + 1 + 7) & ~(size_t)7;
@@ -247,6 +249,35 @@ long dirent_put(struct fs_buf *b, size_t at, uint64_t ino, int64_t next, uint8_t
 	memcpy(d->d_name, name, nl);
 	int r = buf_put(b, at, rec, reclen);
 	return r < 0 ? r : (long)reclen;
+}
+
+long dir_fill(struct fs_buf *b, int64_t *pos, uint64_t self_ino, uint64_t parent_ino,
+	      const void *first, bool (*next)(const void **cursor, struct dir_entry *e))
+{
+	const void *cursor = first;
+	size_t at = 0;
+	for (int64_t i = 0;; i++) {
+		struct dir_entry e = {.name = ".", .ino = self_ino, .mode = LX_S_IFDIR};
+		if (i == 1) {
+			e.name = "..";
+			e.ino = parent_ino;
+		} else if (i > 1 && !next(&cursor, &e)) {
+			break;
+		}
+		if (i < *pos)
+			continue;
+		long r = dirent_put(b, at, e.ino, i + 1, mode_dtype(e.mode), e.name);
+		if (r < 0)
+			return r;
+		if (r == 0) {
+			if (at == 0)
+				return -EINVAL; /* not even one entry fits */
+			break;
+		}
+		at += (size_t)r;
+		*pos = i + 1;
+	}
+	return (long)at;
 }
 
 static void table_free(struct fdtable *ft)

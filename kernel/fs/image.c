@@ -285,45 +285,20 @@ static const struct file_ops file_ops = {
 	.size = file_size,
 };
 
-/* Entries: 0 ".", 1 "..", then the children; pos is the next entry's number. */
+static bool dir_next(const void **cursor, struct dir_entry *e)
+{
+	const struct img_node *c = *cursor;
+	if (!c)
+		return false;
+	*e = (struct dir_entry){c->name, c->ino, c->mode};
+	*cursor = c->next;
+	return true;
+}
+
 static long dir_getdents(struct file *f, struct fs_buf *b, int64_t *pos)
 {
 	const struct img_node *d = f->priv;
-	size_t at = 0;
-	int64_t i = 0;
-	const struct img_node *c = d->child;
-	for (;; i++) {
-		const char *name;
-		uint64_t ino;
-		uint8_t type = LX_DT_DIR;
-		if (i == 0) {
-			name = ".";
-			ino = d->ino;
-		} else if (i == 1) {
-			name = "..";
-			ino = d->parent->ino;
-		} else {
-			if (!c)
-				break;
-			name = c->name;
-			ino = c->ino;
-			type = mode_dtype(c->mode);
-			c = c->next;
-		}
-		if (i < *pos)
-			continue;
-		long r = dirent_put(b, at, ino, i + 1, type, name);
-		if (r < 0)
-			return r;
-		if (r == 0) {
-			if (at == 0)
-				return -EINVAL; /* not even one entry fits */
-			break;
-		}
-		at += (size_t)r;
-		*pos = i + 1;
-	}
-	return (long)at;
+	return dir_fill(b, pos, d->ino, d->parent->ino, d->child, dir_next);
 }
 
 static const struct file_ops dir_ops = {

@@ -416,47 +416,24 @@ static int t_truncate(struct file *f, int64_t len)
 	return r;
 }
 
+static bool t_next(const void **cursor, struct dir_entry *e)
+{
+	const struct tmp_node *c = *cursor;
+	if (!c)
+		return false;
+	*e = (struct dir_entry){c->name, c->ino, c->mode};
+	*cursor = c->next;
+	return true;
+}
+
 static long t_getdents(struct file *f, struct fs_buf *b, int64_t *pos)
 {
 	struct tmp_open *o = f->priv;
 	struct tmp_node *d = o->n;
 	mutex_lock(&o->fs->lock);
-	size_t at = 0;
-	long r = 0;
-	struct tmp_node *c = d->child;
-	for (int64_t i = 0;; i++) {
-		const char *name;
-		uint64_t ino;
-		uint8_t type = LX_DT_DIR;
-		if (i == 0) {
-			name = ".";
-			ino = d->ino;
-		} else if (i == 1) {
-			name = "..";
-			ino = d->parent->ino;
-		} else {
-			if (!c)
-				break;
-			name = c->name;
-			ino = c->ino;
-			type = mode_dtype(c->mode);
-			c = c->next;
-		}
-		if (i < *pos)
-			continue;
-		r = dirent_put(b, at, ino, i + 1, type, name);
-		if (r < 0)
-			break;
-		if (r == 0) {
-			if (at == 0)
-				r = -EINVAL;
-			break;
-		}
-		at += (size_t)r;
-		*pos = i + 1;
-	}
+	long r = dir_fill(b, pos, d->ino, d->parent->ino, d->child, t_next);
 	mutex_unlock(&o->fs->lock);
-	return r < 0 ? r : (long)at;
+	return r;
 }
 
 static void t_release(struct file *f)

@@ -200,10 +200,17 @@ int fs_chdir(struct fdtable *ft, const char *path);
 int fs_fchdir(struct fdtable *ft, int fd);
 /* The working directory into buf: its length with the NUL, or -ERANGE. */
 long fs_getcwd(struct fdtable *ft, char *buf, size_t size);
-/* Fill a getdents64 record at b+at if it fits: its length, 0 when it does not fit, or
- * -EFAULT. */
-long dirent_put(struct fs_buf *b, size_t at, uint64_t ino, int64_t next, uint8_t type,
-		const char *name);
-uint8_t mode_dtype(uint32_t mode);
+/* getdents64 for any directory: records from entry number *pos on (0 ".", 1 "..", then
+ * the children in the order `next` yields them), as many as fit in b; *pos moves past
+ * them. `next` fills in the child at *cursor (first: the directory's first child) and
+ * advances it, or returns false after the last. The bytes written, -EINVAL when not even
+ * one record fits, or -EFAULT. */
+struct dir_entry {
+	const char *name;
+	uint64_t ino;
+	uint32_t mode;
+};
+long dir_fill(struct fs_buf *b, int64_t *pos, uint64_t self_ino, uint64_t parent_ino,
+	      const void *first, bool (*next)(const void **cursor, struct dir_entry *e));
 
 #endif

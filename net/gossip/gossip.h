@@ -210,6 +210,8 @@ int gossip_stream_in(struct gossip *g, struct gossip_addr from, const uint8_t *d
 		     uint64_t now_ms, struct gossip_out *reply);
 /* The length a frame's 4-byte prefix announces, or -EMSGSIZE when over GOSSIP_FRAME_MAX. */
 long gossip_frame_len(const uint8_t prefix[4]);
+/* Write the 4-byte prefix announcing a frame of len bytes. */
+void gossip_frame_put_len(uint8_t prefix[4], uint32_t len);
 void gossip_stream_failed(struct gossip *g, struct gossip_addr to, uint64_t now_ms);
 /* Run the timers due at now_ms. */
 void gossip_tick(struct gossip *g, uint64_t now_ms);

@@ -101,10 +101,7 @@ static uint8_t *frame_build(struct gossip *g, bool join, bool reply, size_t *len
 	if (n < 0)
 		goto fail;
 	gossip_port_free(plain);
-	frame[0] = (uint8_t)(n >> 24);
-	frame[1] = (uint8_t)(n >> 16);
-	frame[2] = (uint8_t)(n >> 8);
-	frame[3] = (uint8_t)n;
+	gossip_frame_put_len(frame, (uint32_t)n);
 	*len = PREFIX_LEN + (size_t)n;
 	return frame;
 fail:
@@ -120,6 +117,14 @@ void swim_pushpull_send(struct gossip *g, struct gossip_addr to, bool join)
 
 	if (frame)
 		swim_out_push(g, GOSSIP_OUT_STREAM, to, frame, len);
+}
+
+void gossip_frame_put_len(uint8_t prefix[4], uint32_t len)
+{
+	prefix[0] = (uint8_t)(len >> 24);
+	prefix[1] = (uint8_t)(len >> 16);
+	prefix[2] = (uint8_t)(len >> 8);
+	prefix[3] = (uint8_t)len;
 }
 
 long gossip_frame_len(const uint8_t prefix[4])

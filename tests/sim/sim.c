@@ -476,10 +476,7 @@ static uint8_t *warm_frame(struct sim *s, size_t *len)
 	if (n < 0)
 		goto fail;
 	free(plain);
-	frame[0] = (uint8_t)(n >> 24);
-	frame[1] = (uint8_t)(n >> 16);
-	frame[2] = (uint8_t)(n >> 8);
-	frame[3] = (uint8_t)n;
+	gossip_frame_put_len(frame, (uint32_t)n);
 	*len = 4 + (size_t)n;
 	return frame;
 fail:

@@ -7,6 +7,7 @@
  * kernel stack), so the rest of the kernel sees one frame layout for both. The return
  * uses SYSRET when the frame's rip is canonical (SYSRET to a non-canonical address
  * would fault in ring 0), else IRET through trap_return. */
+#include "arch/frame.inc"
 #include "arch/user.h"
 
 #define GS_SYSCALL_RSP %gs:8
@@ -27,21 +28,7 @@ syscall_entry:
 	pushq %rcx			/* rip */
 	pushq $0			/* error */
 	pushq $VEC_SYSCALL		/* vector */
-	push %rax
-	push %rbx
-	push %rcx
-	push %rdx
-	push %rsi
-	push %rdi
-	push %rbp
-	push %r8
-	push %r9
-	push %r10
-	push %r11
-	push %r12
-	push %r13
-	push %r14
-	push %r15
+	PUSH_REGS
 	mov %rsp, %rdi
 	xor %ebp, %ebp			/* ends backtraces */
 	sti
@@ -50,21 +37,7 @@ syscall_entry:
 	mov FRAME_RIP(%rsp), %rcx
 	shr $CANONICAL_SHIFT, %rcx
 	jnz trap_return
-	pop %r15
-	pop %r14
-	pop %r13
-	pop %r12
-	pop %r11
-	pop %r10
-	pop %r9
-	pop %r8
-	pop %rbp
-	pop %rdi
-	pop %rsi
-	pop %rdx
-	pop %rcx
-	pop %rbx
-	pop %rax
+	POP_REGS
 	add $16, %rsp			/* vector, error */
 	mov 0(%rsp), %rcx		/* rip */
 	mov 16(%rsp), %r11		/* rflags */
