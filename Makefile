@@ -11,7 +11,7 @@ TP := $(B)/third_party
 # something the build or the tests need is missing (a fresh machine, a fresh clone).
 DEPS_TOOLS := qemu-system-x86_64 grub-mkrescue xorriso mformat musl-gcc cppcheck clang-format \
 	cpio python3 objcopy clang serf
-DEPS_FILES := $(TP)/musl/src $(TP)/lwip/src $(TP)/mbedtls/library /usr/include/cmocka.h \
+DEPS_FILES := $(TP)/musl/src $(TP)/lwip/src $(TP)/mbedtls/library $(TP)/promtool /usr/include/cmocka.h \
 	/usr/share/ovmf/OVMF.fd /usr/lib/grub/i386-pc /usr/lib/grub/x86_64-efi \
 	/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a
 ifeq ($(filter clean,$(MAKECMDGOALS)),)
@@ -39,7 +39,8 @@ KASFLAGS := -D__ASSEMBLY__ -I. -Ikernel/arch/x86_64/include -MMD -MP
 LDFLAGS := -nostdlib -static -z max-page-size=0x1000 --no-warn-rwx-segments -T boot/link.ld
 
 KSRC := $(wildcard boot/*.S kernel/*.c kernel/syscall/*.c kernel/fs/*.c \
-	kernel/arch/x86_64/*.c kernel/arch/x86_64/*.S drivers/*.c sched/*.c)
+	kernel/arch/x86_64/*.c kernel/arch/x86_64/*.S drivers/*.c sched/*.c sched/cluster/*.c \
+	net/console/*.c)
 KOBJ := $(patsubst %,$(B)/k/%.o,$(KSRC))
 
 include mk/musl.mk
@@ -118,3 +119,5 @@ include mk/tests.mk
 # Host builds of the gossip core: the simulator (`make sim`) and the fuzzers (`make fuzz`).
 include mk/sim.mk
 include mk/fuzz.mk
+include mk/cluster.mk
+include mk/console.mk

@@ -81,6 +81,27 @@ int members_local(struct members_local *l);
  * metadata refresh. */
 void members_set_tasks(unsigned n);
 
+/* The cluster scheduler's side of gossip (gossip.h's application data), on the command
+ * line's node. The callbacks run on the gossip thread with the core's lock held: they
+ * must copy what they keep, return quickly and call no members_ function. `in` sees every
+ * application message and push-pull state received; `state` supplies this node's state
+ * for push-pull (as gossip_app_state_fn); `event` sees every membership event (after the
+ * serial line is printed). Set them before members_start; NULL members are skipped. */
+struct members_app_ops {
+	void *ctx;
+	void (*in)(void *ctx, const struct gossip_app_in *in);
+	uint8_t *(*state)(void *ctx, size_t *len);
+	void (*event)(void *ctx, const struct gossip_event *ev);
+};
+void members_set_app(const struct members_app_ops *ops);
+/* As gossip_app_broadcast and gossip_app_send; -ENODEV when membership is not running. */
+int members_app_broadcast(uint64_t key, const void *data, size_t len);
+int members_app_send(const char *name, const void *data, size_t len);
+/* Keyring rotation (the console's `keys`): as gossip_set_keyring; -ENODEV when not
+ * running. members_keyring copies the keyring in use. */
+int members_set_keyring(const struct gossip_keyring *kr);
+int members_keyring(struct gossip_keyring *kr);
+
 /* Nodes of their own, beside the command line's (the self-test runs several over the
  * loopback interface). The functions above are these on the command line's node. */
 struct members_opts {

@@ -75,4 +75,16 @@ mkdir -p "$tp"
 fetch_src lwip "$LWIP_VER" "$tp/lwip"
 fetch_src mbedtls "$MBEDTLS_VER" "$tp/mbedtls"
 fetch_src musl "$MUSL_VER" "$tp/musl"
+# promtool (checks /metrics in the system tests), taken out of Debian's prometheus package
+# rather than installing a server with its own service.
+PROMETHEUS_VER=2.42.0+ds-5+deb12u1
+if [ ! -x "$tp/promtool" ]; then
+	echo "deps: fetching promtool from prometheus $PROMETHEUS_VER"
+	work="$tp/src-prometheus"
+	rm -rf "$work" && mkdir -p "$work"
+	(cd "$work" && apt-get download -qq "prometheus=$PROMETHEUS_VER" >/dev/null 2>&1)
+	dpkg-deb -x "$work"/prometheus_*.deb "$work/x"
+	mv "$work/x/usr/bin/promtool" "$tp/promtool"
+	rm -rf "$work"
+fi
 echo "deps: ok"

@@ -174,6 +174,7 @@ struct gossip_stats {
 	uint64_t suspicions, refutations, declared_dead;
 	uint64_t broadcasts_dropped; /* queue over its bound */
 	uint64_t meta_rate_limited;
+	uint64_t app_in, app_out, app_dropped; /* application messages */
 };
 
 struct gossip;
@@ -221,6 +222,43 @@ uint64_t gossip_deadline(const struct gossip *g);
 /* Outputs: drain after every input, tick and update. Each returns false when empty. */
 bool gossip_next_out(struct gossip *g, struct gossip_out *out);
 bool gossip_next_event(struct gossip *g, struct gossip_event *ev);
+
+/* Application data riding on gossip: the cluster scheduler's job table (sched/cluster).
+ * - gossip_app_broadcast queues one message for every member. It is disseminated like a
+ *   membership change (piggybacked on pings and acks, and gossiped), retransmitted
+ *   retransmit_mult x ceil(log10(N + 1)) times; a message with a non-zero key replaces a
+ *   queued one with the same key (a newer state of one record). Best effort: the app's
+ *   anti-entropy state repairs what a lossy network drops.
+ * - gossip_app_send sends one message at once, alone in one datagram, to one member that
+ *   is alive in this node's view (the direct path that makes placement fast).
+ * - Anti-entropy: every push-pull, both ways, also carries the application's state, which
+ *   the core asks the gossip_app_state_fn for when it builds the frame.
+ * What arrives comes out of gossip_next_app, in arrival order, from alive members only;
+ * sealed like everything else. 0, -EMSGSIZE (over GOSSIP_APP_MAX), -EINVAL, -ENOENT (no
+ * such alive member), -ENOBUFS (queue over its bound; counted). */
+#define GOSSIP_APP_MAX 1024 /* bytes of one message */
+int gossip_app_broadcast(struct gossip *g, uint64_t key, const uint8_t *data, size_t len);
+int gossip_app_send(struct gossip *g, const char *name, const uint8_t *data, size_t len,
+		    uint64_t now_ms);
+/* The application's whole state for a push-pull: a buffer from malloc of *len bytes,
+ * which the core frees, or NULL for none. Called from within gossip_tick and
+ * gossip_stream_in. */
+typedef uint8_t *(*gossip_app_state_fn)(void *ctx, size_t *len);
+void gossip_set_app_state(struct gossip *g, gossip_app_state_fn fn, void *ctx);
+
+enum gossip_app_kind { GOSSIP_APP_MSG, GOSSIP_APP_STATE };
+struct gossip_app_in {
+	enum gossip_app_kind kind;
+	char from[GOSSIP_NAME_MAX + 1];
+	const uint8_t *data; /* valid until the next call into the core */
+	size_t len;
+};
+bool gossip_next_app(struct gossip *g, struct gossip_app_in *in);
+
+/* Replace the keyring (rotation: install a key everywhere, make it first, remove the
+ * old). Plaintext and sealed cannot be swapped: -EINVAL when kr->n == 0 differs. */
+int gossip_set_keyring(struct gossip *g, const struct gossip_keyring *kr);
+void gossip_keyring_get(const struct gossip *g, struct gossip_keyring *kr);
 
 /* Views. */
 size_t gossip_count(const struct gossip *g, enum gossip_state s); /* self included */
