@@ -11,7 +11,7 @@ TP := $(B)/third_party
 # something the build or the tests need is missing (a fresh machine, a fresh clone).
 DEPS_TOOLS := qemu-system-x86_64 grub-mkrescue xorriso mformat musl-gcc cppcheck clang-format \
 	cpio python3 objcopy clang serf
-DEPS_FILES := $(TP)/musl/src $(TP)/lwip/src $(TP)/mbedtls/library $(TP)/promtool /usr/include/cmocka.h \
+DEPS_FILES := $(TP)/musl/src $(TP)/lwip/src $(TP)/mbedtls/library $(TP)/promtool /usr/include/cmocka.h /usr/include/mbedtls/ssl.h \
 	/usr/share/ovmf/OVMF.fd /usr/lib/grub/i386-pc /usr/lib/grub/x86_64-efi \
 	/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a
 ifeq ($(filter clean,$(MAKECMDGOALS)),)
@@ -121,3 +121,4 @@ include mk/sim.mk
 include mk/fuzz.mk
 include mk/cluster.mk
 include mk/console.mk
+include mk/pxe.mk

@@ -1,4 +1,4 @@
-/* lapic.c: the local APIC of each CPU: enable, EOI, IPIs and the periodic timer.
+/* lapic.c: the local APIC of each CPU: enable, EOI, IPIs and the one-shot timer.
  *
  * xAPIC registers are memory-mapped (one window, mapped by the boot CPU, serves every
  * CPU since each sees its own LAPIC at the same address); when CPUID says the CPU has
@@ -6,9 +6,15 @@
  * 0x800 + offset/16, and the ICR is one 64-bit MSR with the destination in the top
  * half. The mode is chosen once, on the boot CPU, and every AP follows it.
  *
- * The timer's rate is measured once against the TSC, which time_init calibrated
- * against the HPET (or the PIT): the TSC is the most precise reference we have and
- * costs nothing to read, so 2 ms is plenty. */
+ * The timer is one-shot: kernel/timer.c arms it for the next thing a CPU must do. In
+ * TSC-deadline mode (CPUID.1:ECX[24]) the deadline is a TSC value written to an MSR, so
+ * there is nothing to convert or calibrate and no rounding; the mode is chosen only if
+ * a probe on the boot CPU sees an armed deadline raise the interrupt, since a nested
+ * hypervisor may advertise it and not deliver (or fault on the MSR). Otherwise the
+ * timer counts down from an initial count at a rate measured once against the TSC,
+ * which time_init calibrated against the HPET (or the PIT): the TSC is the most precise
+ * reference we have and costs nothing to read, so 2 ms is plenty. TCG has no
+ * TSC-deadline mode; KVM has. */
 #include "drivers/lapic.h"
 
 #include <errno.h>
@@ -30,6 +36,7 @@
 #define REG_EOI 0x0b0
 #define REG_SVR 0x0f0
 #define REG_ESR 0x280
+#define REG_IRR 0x200 /* 8 registers of 32 bits, 0x10 apart */
 #define REG_ICR_LO 0x300
 #define REG_ICR_HI 0x310
 #define REG_LVT_TIMER 0x320
@@ -47,7 +54,10 @@
 
 #define SVR_ENABLE (1u << 8)
 #define LVT_MASKED (1u << 16)
-#define LVT_PERIODIC (1u << 17)
+#define LVT_TSC_DEADLINE (2u << 17)
+#define CPUID1_ECX_TSC_DEADLINE (1u << 24)
+#define PROBE_DELAY_NS 20000UL	 /* the probe's deadline, from now */
+#define PROBE_WAIT_NS 20000000UL /* how long the probe waits for it to fire */
 #define TIMER_DIV_16 0x3
 #define TIMER_MAX_COUNT 0xffffffffu
 #define TIMER_CALIB_US 2000
@@ -66,6 +76,7 @@
 static volatile uint32_t *mmio;
 static int x2;
 static uint64_t timer_rate; /* timer ticks per second at divide-by-16 */
+static int tsc_deadline;    /* the timer runs in TSC-deadline mode (all CPUs alike) */
 
 static uint32_t rd(unsigned reg)
 {
@@ -203,21 +214,75 @@ static void calibrate(void)
 	kdebug("lapic: timer %lu kHz (divide by 16)", timer_rate / 1000);
 }
 
-void lapic_timer_start(uint32_t hz, int vector)
+static bool irr_set(int vector)
 {
-	if (!timer_rate) /* the boot CPU calls first, before any AP runs */
+	return rd(REG_IRR + (unsigned)(vector / 32) * 0x10) & (1u << (vector % 32));
+}
+
+static void arm_probe(void *arg)
+{
+	(void)arg;
+	wrmsr(MSR_TSC_DEADLINE, time_ns_to_tsc(time_ns() + PROBE_DELAY_NS));
+}
+
+/* Does an armed TSC deadline raise `vector`? Called with interrupts off: the interrupt
+ * stays pending and is taken (as a timer interrupt with nothing due) once they are on. */
+static bool probe_tsc_deadline(int vector)
+{
+	uint32_t a, b, c, d;
+	cpuid(1, 0, &a, &b, &c, &d);
+	if (!(c & CPUID1_ECX_TSC_DEADLINE))
+		return false;
+	wr(REG_LVT_TIMER, LVT_TSC_DEADLINE | (uint8_t)vector);
+	__asm__ volatile("mfence" ::: "memory"); /* the mode is set before the MSR is written */
+	if (trap_catch(arm_probe, NULL) >= 0) {
+		kwarn("lapic: the TSC-deadline MSR faults; using the one-shot count");
+		return false;
+	}
+	uint64_t t0 = time_ns();
+	while (!irr_set(vector) && time_ns() - t0 < PROBE_WAIT_NS)
+		cpu_relax();
+	if (irr_set(vector))
+		return true;
+	wrmsr(MSR_TSC_DEADLINE, 0);
+	kwarn("lapic: an armed TSC deadline did not fire; using the one-shot count");
+	return false;
+}
+
+void lapic_timer_init(int vector)
+{
+	uint64_t f = irq_save();
+	if (!timer_rate) { /* the boot CPU calls first, before any AP runs */
 		calibrate();
-	if (hz == 0)
-		hz = 1;
-	uint64_t count = timer_rate / hz;
+		tsc_deadline = probe_tsc_deadline(vector);
+		kinfo("lapic: timer in %s mode", lapic_timer_mode());
+	}
+	wr(REG_TIMER_DIV, TIMER_DIV_16);
+	wr(REG_TIMER_INIT, 0);
+	wr(REG_LVT_TIMER, (tsc_deadline ? LVT_TSC_DEADLINE : 0) | (uint8_t)vector);
+	__asm__ volatile("mfence" ::: "memory");
+	irq_restore(f);
+}
+
+void lapic_timer_arm(uint64_t deadline_ns, uint64_t now_ns)
+{
+	if (tsc_deadline) {
+		wrmsr(MSR_TSC_DEADLINE, time_ns_to_tsc(deadline_ns)); /* never 0 (= disarm) */
+		return;
+	}
+	/* Clamped to 4.29 s so the product cannot overflow; firing early is harmless. */
+	uint64_t delta = deadline_ns > now_ns ? deadline_ns - now_ns : 0;
+	if (delta > TIMER_MAX_COUNT)
+		delta = TIMER_MAX_COUNT;
+	uint64_t count = (delta * timer_rate + NS_PER_SEC - 1) / NS_PER_SEC;
 	if (count == 0)
 		count = 1;
 	if (count > TIMER_MAX_COUNT)
 		count = TIMER_MAX_COUNT;
-	wr(REG_TIMER_DIV, TIMER_DIV_16);
-	wr(REG_LVT_TIMER, LVT_PERIODIC | (uint8_t)vector);
 	wr(REG_TIMER_INIT, (uint32_t)count);
 }
+
+const char *lapic_timer_mode(void) { return tsc_deadline ? "tsc-deadline" : "one-shot"; }
 
 SELFTEST(lapic_basics)
 {
@@ -228,10 +293,15 @@ SELFTEST(lapic_basics)
 	CHECK(rd(REG_SVR) & SVR_ENABLE);
 	CHECK((rd(REG_SVR) & 0xff) == VEC_SPURIOUS);
 	CHECK(timer_rate > 0);
-	/* the timer counts down */
-	uint32_t a = rd(REG_TIMER_CUR);
+	/* the timer is armed (kernel/timer.c keeps it so) and, in count mode, counts down */
+	f = irq_save();
+	uint32_t lvt = rd(REG_LVT_TIMER), a = rd(REG_TIMER_CUR);
 	udelay(100);
 	uint32_t b = rd(REG_TIMER_CUR);
-	CHECK(a != b);
+	irq_restore(f);
+	CHECK(!(lvt & LVT_MASKED) && (lvt & 0xff) == VEC_TIMER);
+	CHECK(tsc_deadline ? (lvt & LVT_TSC_DEADLINE) : !(lvt & LVT_TSC_DEADLINE));
+	if (!tsc_deadline)
+		CHECK(a != b || a == 0); /* 0: it fired meanwhile, pending until irq_restore */
 	return 0;
 }

@@ -1,6 +1,6 @@
 /* lapic.h: the local APIC of each CPU (xAPIC MMIO or x2APIC MSRs) and the IOAPICs:
  * interrupt delivery, end of interrupt, inter-processor interrupts and the per-CPU
- * timer that drives the scheduler tick. */
+ * one-shot timer that drives kernel timers and preemption (kernel/timer.c). */
 #ifndef DRIVERS_LAPIC_H
 #define DRIVERS_LAPIC_H
 
@@ -19,8 +19,16 @@ void lapic_send_nmi_all_others(void);
 /* INIT and STARTUP for AP bring-up (page = trampoline physical address >> 12). */
 void lapic_send_init(uint32_t apic_id);
 void lapic_send_sipi(uint32_t apic_id, uint8_t page);
-/* Periodic timer at hz on this CPU delivering `vector` (calibrated once). */
-void lapic_timer_start(uint32_t hz, int vector);
+/* The local timer, one-shot. lapic_timer_init sets it up on the calling CPU to deliver
+ * `vector`, unarmed: in TSC-deadline mode when the CPU has it and a probe on the boot
+ * CPU sees it fire, else in one-shot count mode (calibrated once against the TSC).
+ * lapic_timer_arm makes it fire once at monotonic time deadline_ns (time_ns() is now_ns;
+ * a deadline already past fires at once), replacing any earlier arm. Both run with
+ * interrupts off, on the CPU whose timer they set. */
+void lapic_timer_init(int vector);
+void lapic_timer_arm(uint64_t deadline_ns, uint64_t now_ns);
+/* "tsc-deadline" or "one-shot", once lapic_timer_init ran on the boot CPU. */
+const char *lapic_timer_mode(void);
 
 /* Route ISA IRQ `irq` (after MADT overrides) or a GSI to `vector` on the CPU with
  * `apic_id`; 0 or -ENODEV when no IOAPIC serves it. */

@@ -38,6 +38,7 @@ static int parse_seeds(struct config *c, const char *v, char *why, size_t n);
 static int parse_tags(struct config *c, const char *v, char *why, size_t n);
 static int parse_run(struct config *c, const char *v, char *why, size_t n);
 static int parse_mem(struct config *c, const char *v, char *why, size_t n);
+static int parse_psk(struct config *c, const char *v, char *why, size_t n);
 static int parse_dec(const char *s, const char **end, long max, long *out);
 
 static const char *const levels[] = {"debug", "info", "warn", "error", 0};
@@ -69,6 +70,7 @@ static const struct key keys[] = {
 	KEY("ip", K_STRING, ip),
 	KEY("dns", K_STRING, dns),
 	KEY("gossip", K_BOOL, gossip),
+	KEY("net.diag", K_BOOL, net_diag),
 	KEY("cluster", K_STRING, cluster),
 	KEY("cluster.key", K_FN, cluster_key, .fn = parse_key, .secret = true),
 	KEY("gossip.plaintext", K_BOOL, gossip_plaintext),
@@ -79,6 +81,12 @@ static const struct key keys[] = {
 	KEY("task.mem", K_FN, task_mem, .fn = parse_mem),
 	KEY("task.max", K_INT, task_max, .min = 1, .max = CONFIG_MAX_TASK_MAX),
 	KEY("task.keep", K_INT, task_keep, .min = 0, .max = CONFIG_MAX_TASK_KEEP),
+	KEY("console.psk", K_FN, console_psk, .fn = parse_psk, .secret = true),
+	KEY("console.insecure", K_BOOL, console_insecure),
+	KEY("console.idle", K_INT, console_idle, .min = CONFIG_MIN_CONSOLE_IDLE,
+	    .max = CONFIG_MAX_CONSOLE_IDLE),
+	KEY("console.max", K_INT, console_max, .min = 1, .max = CONFIG_MAX_CONSOLE_MAX),
+	KEY("metrics", K_BOOL, metrics),
 };
 
 void config_defaults(struct config *c)
@@ -92,12 +100,82 @@ void config_defaults(struct config *c)
 	c->slice_ms = CONFIG_DEFAULT_SLICE_MS;
 	c->fpu = CONFIG_DEFAULT_FPU;
 	c->gossip = CONFIG_DEFAULT_GOSSIP;
+	c->net_diag = false;
 	strncpy(c->cluster, CONFIG_DEFAULT_CLUSTER, sizeof c->cluster - 1);
 	c->gossip_plaintext = CONFIG_DEFAULT_PLAINTEXT;
 	c->gossip_profile = CONFIG_DEFAULT_PROFILE;
 	gossip_profile(&c->gossip_cfg, (enum gossip_profile)c->gossip_profile);
 	c->task_max = CONFIG_DEFAULT_TASK_MAX;
 	c->task_keep = CONFIG_DEFAULT_TASK_KEEP;
+	c->console_insecure = CONFIG_DEFAULT_CONSOLE_INSECURE;
+	c->console_idle = CONFIG_DEFAULT_CONSOLE_IDLE;
+	c->console_max = CONFIG_DEFAULT_CONSOLE_MAX;
+	c->metrics = CONFIG_DEFAULT_METRICS;
+}
+
+static int hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* console.psk=IDENTITY:HEXKEY: appended. The identity is printable, without ':' (it is
+ * logged with every command and names the submitter); the key is an even number of hex
+ * digits. The reason never quotes the value (it holds a secret). */
+static int parse_psk(struct config *c, const char *v, char *why, size_t n)
+{
+	const char *colon = strchr(v, ':');
+	size_t idlen = colon ? (size_t)(colon - v) : 0;
+	if (c->npsk == CONFIG_PSK_MAX) {
+		ksnprintf(why, n, "more than %d console.psk= keys", CONFIG_PSK_MAX);
+		return -1;
+	}
+	if (!colon || idlen == 0) {
+		ksnprintf(why, n, "expected IDENTITY:HEXKEY");
+		return -1;
+	}
+	if (idlen > CONFIG_PSK_ID_MAX) {
+		ksnprintf(why, n, "identity longer than %d bytes", CONFIG_PSK_ID_MAX);
+		return -1;
+	}
+	for (size_t i = 0; i < idlen; i++) {
+		if (v[i] <= ' ' || v[i] > '~') {
+			ksnprintf(why, n, "identity holds a space or a non-printable byte");
+			return -1;
+		}
+	}
+	const char *hex = colon + 1;
+	size_t hexlen = strlen(hex);
+	if (hexlen % 2 || hexlen < 2 * CONFIG_PSK_KEY_MIN || hexlen > 2 * CONFIG_PSK_KEY_MAX) {
+		ksnprintf(why, n, "key must be %d to %d bytes as an even number of hex digits",
+			  CONFIG_PSK_KEY_MIN, CONFIG_PSK_KEY_MAX);
+		return -1;
+	}
+	for (size_t i = 0; i < hexlen; i++) {
+		if (hexval(hex[i]) < 0) {
+			ksnprintf(why, n, "key holds a character that is not a hex digit");
+			return -1;
+		}
+	}
+	for (int i = 0; i < c->npsk; i++) {
+		if (strlen(c->console_psk[i].identity) == idlen &&
+		    !memcmp(c->console_psk[i].identity, v, idlen)) {
+			ksnprintf(why, n, "identity '%.*s' given twice", (int)idlen, v);
+			return -1;
+		}
+	}
+	struct config_psk *p = &c->console_psk[c->npsk++];
+	memcpy(p->identity, v, idlen);
+	p->identity[idlen] = 0;
+	for (size_t i = 0; i < hexlen / 2; i++)
+		p->key[i] = (uint8_t)(hexval(hex[2 * i]) << 4 | hexval(hex[2 * i + 1]));
+	p->key_len = (uint8_t)(hexlen / 2);
+	return 0;
 }
 
 /* run=PROGRAM[:ARG:ARG...]: appended; a program path and at most CONFIG_RUN_ARGS words. */

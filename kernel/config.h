@@ -13,7 +13,12 @@
  *
  * Task keys: run=PROGRAM[:ARG:ARG...] (repeatable, up to CONFIG_RUN_MAX: tasks started
  * at boot once the network is up), task.mem=SIZE (bytes, or with a K, M or G suffix),
- * task.max=N, task.keep=N. */
+ * task.max=N, task.keep=N.
+ *
+ * Console keys: console.psk=IDENTITY:HEXKEY (repeatable, up to CONFIG_PSK_MAX, one per
+ * user; the key as `openssl s_client -psk` takes it, CONFIG_PSK_KEY_MIN..MAX bytes; an
+ * identity given twice is refused; never echoed), console.insecure, console.idle=S,
+ * console.max=N, and metrics=0|1. */
 #ifndef KERNEL_CONFIG_H
 #define KERNEL_CONFIG_H
 
@@ -35,7 +40,7 @@ struct config {
 	enum panic_action panic;    /* panic=halt|reboot|poweroff */
 	bool debug_exit;	    /* debug.exit=1: exit QEMU through isa-debug-exit */
 	int debug_crash; /* debug.crash=none|panic|pagefault|ud|stack: test the panic path */
-	int tick_hz;	 /* tick=HZ: scheduler tick rate */
+	int tick_hz;	 /* tick=HZ: timer backstop (timers and slices are one-shot) */
 	int slice_ms;	 /* slice=MS: time slice of a thread */
 	int fpu;	 /* fpu=auto|fxsave|off: XSAVE when present, FXSAVE, or no SSE */
 	char ip[CONFIG_NET_VALUE_MAX];	/* ip=ADDR/PREFIX[,GW] or dhcp (net/addr.c parses it) */
@@ -43,7 +48,8 @@ struct config {
 
 	/* Gossip membership. The profile and the gossip.FIELD=N overrides are folded into
 	 * `gossip_cfg` at the end of config_parse, whatever their order on the line. */
-	bool gossip;				    /* gossip=0: membership off */
+	bool gossip;   /* gossip=0: membership off */
+	bool net_diag; /* net.diag=1: echo (7) and iperf (5001), unauthenticated */
 	char cluster[GOSSIP_CLUSTER_MAX + 1];	    /* cluster=NAME */
 	char cluster_key[CONFIG_KEYS_TEXT_MAX];	    /* cluster.key=B64[,B64...] (validated text) */
 	bool gossip_plaintext;			    /* gossip.plaintext: no key is acceptable */
@@ -64,6 +70,18 @@ struct config {
 	int task_keep;	   /* task.keep=N: ended tasks remembered */
 	char run[CONFIG_RUN_MAX][CONFIG_RUN_LEN]; /* run=PROGRAM[:ARG...], repeatable */
 	int nrun;
+
+	/* Network console and metrics. */
+	struct config_psk {
+		char identity[CONFIG_PSK_ID_MAX + 1];
+		uint8_t key[CONFIG_PSK_KEY_MAX];
+		uint8_t key_len;
+	} console_psk[CONFIG_PSK_MAX]; /* console.psk=IDENTITY:HEXKEY, repeatable */
+	int npsk;
+	bool console_insecure; /* console.insecure: plain TCP when there is no key */
+	int console_idle;      /* console.idle=S: seconds before an idle session ends */
+	int console_max;       /* console.max=N: sessions at once */
+	bool metrics;	       /* metrics=0: no /metrics listener */
 };
 
 typedef void (*config_error_fn)(void *ctx, const char *msg);

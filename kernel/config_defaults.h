@@ -7,7 +7,8 @@
 #define CONFIG_DEFAULT_NAME "" /* empty: derived from the MAC address once a NIC is up */
 #define CONFIG_DEFAULT_LOG 1   /* info */
 #define CONFIG_DEFAULT_SMP 0   /* all CPUs */
-#define CONFIG_DEFAULT_TICK_HZ 1000
+/* tick=: the timer backstop, the fewest timer interrupts per second (kernel/timer.h) */
+#define CONFIG_DEFAULT_TICK_HZ 100
 #define CONFIG_MIN_TICK_HZ 10
 #define CONFIG_MAX_TICK_HZ 10000
 #define CONFIG_DEFAULT_SLICE_MS 10
@@ -38,5 +39,18 @@
 #define CONFIG_MAX_TASK_MAX 4096
 #define CONFIG_DEFAULT_TASK_KEEP 32 /* task.keep=: ended tasks kept for task_info/logs */
 #define CONFIG_MAX_TASK_KEEP 4096
+
+/* Network console and metrics (net/console, net/metrics.c). */
+#define CONFIG_PSK_MAX 8      /* console.psk=IDENTITY:HEXKEY keys kept (one per user) */
+#define CONFIG_PSK_ID_MAX 31  /* bytes of an identity (CLUSTER_IDENTITY_MAX) */
+#define CONFIG_PSK_KEY_MIN 16 /* bytes of a key: at least 128 bits ... */
+#define CONFIG_PSK_KEY_MAX 64 /* ... and at most what mbedTLS takes (MBEDTLS_PSK_MAX_LEN) */
+#define CONFIG_DEFAULT_CONSOLE_INSECURE 0 /* console.insecure=1: plain TCP without keys */
+#define CONFIG_DEFAULT_CONSOLE_IDLE 600	  /* console.idle=S: an idle session ends after S s */
+#define CONFIG_MIN_CONSOLE_IDLE 5
+#define CONFIG_MAX_CONSOLE_IDLE 86400
+#define CONFIG_DEFAULT_CONSOLE_MAX 8 /* console.max=N: sessions at once */
+#define CONFIG_MAX_CONSOLE_MAX 64
+#define CONFIG_DEFAULT_METRICS 1 /* metrics=0: no /metrics listener */
 
 #endif

@@ -27,8 +27,11 @@
 #include "kernel/timer.h"
 #include "kernel/version.h"
 #include "kernel/vmm.h"
+#include "net/console/server.h"
 #include "net/members.h"
+#include "net/metrics.h"
 #include "net/net.h"
+#include "sched/agent.h"
 
 #define MIN_MEMORY (6UL << 20)
 
@@ -68,7 +71,11 @@ static void init_thread(void *arg)
 		fs_init(); /* the userland archive among the boot modules */
 	task_init();
 	if (!config.selftest) {
+		agent_init();	   /* the scheduler's gossip callbacks, before members start */
 		members_start();   /* its own thread: waits for the address, then joins */
+		agent_start();	   /* its own thread: waits for membership, then schedules */
+		console_start();   /* TCP 7373 (TLS-PSK) and COM1 input */
+		metrics_start();   /* TCP 9100: GET /metrics */
 		task_start_boot(); /* run= tasks, once the network has its address */
 	}
 

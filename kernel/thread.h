@@ -67,7 +67,7 @@ struct thread *thread_current(void);
 uint64_t thread_runtime_ns(struct thread *t);
 
 /* Scheduler (sched/): set up the run queues; turn the calling boot context into this
- * CPU's idle loop (never returns); called by the timer interrupt every tick. */
+ * CPU's idle loop (never returns); called by the timer interrupt when a slice may be over. */
 void sched_init(void);
 __attribute__((noreturn)) void sched_run(void);
 void sched_tick(void);

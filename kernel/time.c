@@ -39,7 +39,8 @@
 #define PIT_GIVE_UP_TICKS 100000000000UL
 #define FALLBACK_TSC_KHZ 1000000UL /* 1 GHz, only when no reference clock answers */
 
-static uint64_t mult; /* ns per TSC tick << TSC_SHIFT; 0 before calibration */
+static uint64_t mult;	  /* ns per TSC tick << TSC_SHIFT; 0 before calibration */
+static uint64_t inv_mult; /* TSC ticks per ns << TSC_SHIFT: the way back */
 static uint64_t khz;
 
 /* rdtsc is not ordered with earlier loads; the lfence makes a time read after a
@@ -57,6 +58,20 @@ uint64_t tsc_to_ns(uint64_t ticks)
 }
 
 uint64_t tsc_khz(void) { return khz; }
+
+uint64_t time_ns_to_tsc(uint64_t ns)
+{
+	uint64_t t = (uint64_t)(((unsigned __int128)ns * inv_mult) >> TSC_SHIFT) + 1;
+	/* inv_mult is truncated, so far from boot the estimate falls short (microseconds
+	 * after a day): step up until time_ns() read at that TSC is >= ns. */
+	for (int i = 0; i < BRACKET_TRIES; i++) {
+		uint64_t back = tsc_to_ns(t);
+		if (back >= ns)
+			break;
+		t += (ns - back) * khz / NS_PER_MS + 1;
+	}
+	return boot_tsc + t;
+}
 
 uint64_t time_ns(void)
 {
@@ -151,7 +166,8 @@ void time_init(void)
 		ns = NS_PER_MS;
 	}
 	khz = ticks * NS_PER_MS / ns;
-	mult = (ns << TSC_SHIFT) / ticks; /* ns < 2^32 here: the interval is milliseconds */
+	mult = (ns << TSC_SHIFT) / ticks;     /* ns < 2^32 here: the interval is milliseconds */
+	inv_mult = (ticks << TSC_SHIFT) / ns; /* ticks < 2^32 too, below an 800 GHz TSC */
 	kinfo("time: tsc %lu.%03lu MHz%s, calibrated against the %s", khz / 1000, khz % 1000,
 	      invariant_tsc() ? "" : " (not invariant)", hpet_present() ? "hpet" : "pit");
 }
@@ -212,5 +228,10 @@ SELFTEST(time_monotonic_local)
 	uint64_t secs = 10UL * 365 * 24 * 3600,
 		 got = tsc_to_ns(secs * khz * US_PER_MS) / 1000000000UL;
 	CHECK(got >= secs - secs / 10000 && got <= secs + secs / 10000);
+	/* time_ns_to_tsc (TSC deadlines) is the inverse, rounded up: never early */
+	for (uint64_t ns = 1; ns < secs * 1000000000UL; ns = ns * 7 + 12345) {
+		uint64_t back = tsc_to_ns(time_ns_to_tsc(ns) - boot_tsc);
+		CHECK(back >= ns && back - ns <= NS_PER_US);
+	}
 	return 0;
 }

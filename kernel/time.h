@@ -14,6 +14,8 @@ uint64_t time_ns(void);
 uint64_t tsc_khz(void);
 /* Convert a TSC difference to nanoseconds. */
 uint64_t tsc_to_ns(uint64_t ticks);
+/* The TSC value at which time_ns() reaches ns (the LAPIC's TSC-deadline mode). */
+uint64_t time_ns_to_tsc(uint64_t ns);
 /* TSC value read at the first instruction of kmain: boot time is measured from it. */
 extern uint64_t boot_tsc;
 /* Busy-wait, for early drivers and SMP start (interrupts may be off). */

@@ -6,8 +6,9 @@
 B ?= build
 CC ?= gcc
 
-SIM_SRC := $(filter-out %/fake_core.c,$(wildcard tests/sim/*.c)) $(wildcard net/gossip/*.c) \
-	tests/host/gossip_port.c
+# tests/sim/cluster_*.c are the cluster scheduler's simulator and benchmark (mk/cluster.mk).
+SIM_SRC := $(filter-out %/fake_core.c tests/sim/cluster_%.c,$(wildcard tests/sim/*.c)) \
+	$(wildcard net/gossip/*.c) tests/host/gossip_port.c
 SIM_BASE_CFLAGS := -std=gnu11 -I. -Wall -Wextra -Wno-unused-parameter -MMD -MP
 SIM_CFLAGS := $(SIM_BASE_CFLAGS) -O2 -g
 SIM_ASAN_CFLAGS := $(SIM_BASE_CFLAGS) -O1 -g -fno-omit-frame-pointer \

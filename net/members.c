@@ -17,7 +17,9 @@
  *   the loop, a few seconds.
  * Whoever calls into the core drains its output before unlocking: datagrams are sent
  * from that thread on the loop's socket (lwIP's sockets take its core lock per call),
- * streams are queued, events are logged. The accept and stream threads may move the
+ * streams are queued. Events and application input wait in the core for the loop, which
+ * logs the events and hands both to the application's callbacks (members_app_ops), so
+ * those always run on the gossip thread, under the core's lock. The accept and stream threads may move the
  * core's deadline earlier, so after their call they wake the loop with an empty
  * datagram to its own port on the loopback interface; the loop ignores empty datagrams.
  *
@@ -71,7 +73,8 @@ struct node {
 	uint64_t drop_seen, drop_log_ms, next_stats_ms;
 	uint32_t drop_from; /* the source of the last datagram or stream that failed to open */
 	struct thread *loop_t, *accept_t, *stream_t;
-	uint8_t rx[RX_MAX]; /* the loop's */
+	struct members_app_ops app; /* the command line's node only */
+	uint8_t rx[RX_MAX];	    /* the loop's */
 };
 
 /* An outgoing stream: where to, and the whole frame (prefix included). */
@@ -82,6 +85,7 @@ struct job {
 };
 
 static struct members_node *self_node; /* the command line's, once started */
+static struct members_app_ops app_ops; /* for it, from members_set_app */
 static volatile unsigned tasks_running;
 
 /* The port: the kernel heap; interned strings are plain copies. */
@@ -182,8 +186,9 @@ static void note_drop(struct node *n, uint64_t before, uint32_t from)
 		n->drop_from = from;
 }
 
-/* Lock held: everything the core produced since the last call into it. */
-static void drain(struct node *n)
+/* Lock held: everything the core produced since the last call into it; events and
+ * application input only on the loop (in_loop), which the other threads wake. */
+static void drain(struct node *n, bool in_loop)
 {
 	struct gossip_addr failed[MEMBERS_STREAM_QUEUE];
 	size_t nfailed;
@@ -210,9 +215,18 @@ static void drain(struct node *n)
 			gossip_stream_failed(n->g, failed[i], now_ms());
 	} while (nfailed);
 
+	if (!in_loop)
+		return;
 	struct gossip_event ev;
-	while (gossip_next_event(n->g, &ev))
+	while (gossip_next_event(n->g, &ev)) {
 		log_event(n, &ev);
+		if (n->app.event)
+			n->app.event(n->app.ctx, &ev);
+	}
+	struct gossip_app_in in;
+	while (gossip_next_app(n->g, &in))
+		if (n->app.in)
+			n->app.in(n->app.ctx, &in);
 
 	size_t alive = gossip_count(n->g, GOSSIP_ALIVE);
 	if (!n->joined && alive > 1) {
@@ -305,7 +319,7 @@ static void loop(void *arg)
 			log_stats(n);
 			n->next_stats_ms = now + MEMBERS_STATS_LOG_MS;
 		}
-		drain(n);
+		drain(n, true);
 		mutex_unlock(&n->lock);
 	}
 }
@@ -376,7 +390,7 @@ static int frame_in(struct node *n, struct gossip_addr from, const uint8_t *data
 			rc = -ENOMEM;
 		}
 	}
-	drain(n);
+	drain(n, false);
 	mutex_unlock(&n->lock);
 	wake(n);
 	return rc;
@@ -485,7 +499,7 @@ static void streamer(void *arg)
 			kdebug("gossip: stream to %s:%u failed (%d)", ip, j->to.port, rc);
 			mutex_lock(&n->lock);
 			gossip_stream_failed(n->g, j->to, now_ms());
-			drain(n);
+			drain(n, false);
 			mutex_unlock(&n->lock);
 			wake(n);
 		}
@@ -522,12 +536,15 @@ static void close_sockets(struct node *n)
 	n->udp = n->tcp = -1;
 }
 
-struct members_node *members_node_start(const struct members_opts *o)
+static struct members_node *node_start(const struct members_opts *o,
+				       const struct members_app_ops *app)
 {
 	struct node *n = kzalloc(sizeof *n);
 	if (!n)
 		return NULL;
 	n->o = *o;
+	if (app)
+		n->app = *app;
 	n->udp = n->tcp = -1;
 	mutex_init(&n->lock);
 	n->bcast = o->bcast ? o->bcast : IPADDR_BROADCAST;
@@ -549,6 +566,8 @@ struct members_node *members_node_start(const struct members_opts *o)
 		rc = -EINVAL;
 		goto fail;
 	}
+	if (n->app.state)
+		gossip_set_app_state(n->g, n->app.state, n->app.ctx);
 	rc = open_sockets(n);
 	if (rc < 0)
 		goto fail;
@@ -577,7 +596,7 @@ struct members_node *members_node_start(const struct members_opts *o)
 			seeds[nseeds++] = o->seeds[i]; /* the first node may be given itself */
 	rc = gossip_join(n->g, seeds, nseeds, now_ms());
 	refresh(n, now_ms());
-	drain(n);
+	drain(n, false);
 	mutex_unlock(&n->lock);
 	if (rc < 0)
 		kwarn("gossip: join failed (%d); waiting to be found", rc);
@@ -596,6 +615,38 @@ fail_mbox:
 	kfree(n);
 	kwarn("gossip: cannot start (%d)", rc);
 	return NULL;
+}
+
+struct members_node *members_node_start(const struct members_opts *o)
+{
+	return node_start(o, NULL);
+}
+
+struct members_node *members_node_start_app(const struct members_opts *o,
+					    const struct members_app_ops *ops)
+{
+	return node_start(o, ops);
+}
+
+int members_node_app_broadcast(struct members_node *mn, uint64_t key, const void *data, size_t len)
+{
+	struct node *n = (struct node *)mn;
+	mutex_lock(&n->lock);
+	int rc = gossip_app_broadcast(n->g, key, data, len);
+	mutex_unlock(&n->lock);
+	if (rc == 0)
+		wake(n); /* the core's deadline may be earlier now: the next gossip round */
+	return rc;
+}
+
+int members_node_app_send(struct members_node *mn, const char *name, const void *data, size_t len)
+{
+	struct node *n = (struct node *)mn;
+	mutex_lock(&n->lock);
+	int rc = gossip_app_send(n->g, name, data, len, now_ms());
+	drain(n, false);
+	mutex_unlock(&n->lock);
+	return rc;
 }
 
 void members_node_stop(struct members_node *mn)
@@ -624,7 +675,7 @@ void members_node_leave(struct members_node *mn)
 	if (first) {
 		gossip_leave(n->g, now_ms());
 		n->left = true;
-		drain(n);
+		drain(n, false);
 	}
 	mutex_unlock(&n->lock);
 	if (!first)
@@ -715,6 +766,48 @@ int members_local(struct members_local *l)
 
 void members_set_tasks(unsigned n) { __atomic_store_n(&tasks_running, n, __ATOMIC_RELAXED); }
 
+void members_set_app(const struct members_app_ops *ops)
+{
+	if (ops)
+		app_ops = *ops;
+	else
+		memset(&app_ops, 0, sizeof app_ops);
+}
+
+int members_app_broadcast(uint64_t key, const void *data, size_t len)
+{
+	return running() ? members_node_app_broadcast(running(), key, data, len) : -ENODEV;
+}
+
+int members_app_send(const char *name, const void *data, size_t len)
+{
+	return running() ? members_node_app_send(running(), name, data, len) : -ENODEV;
+}
+
+int members_set_keyring(const struct gossip_keyring *kr)
+{
+	struct node *n = (struct node *)running();
+	if (!n)
+		return -ENODEV;
+	mutex_lock(&n->lock);
+	int rc = gossip_set_keyring(n->g, kr);
+	if (rc == 0)
+		n->o.keyring = *kr; /* no stale copy of a removed key stays behind */
+	mutex_unlock(&n->lock);
+	return rc;
+}
+
+int members_keyring(struct gossip_keyring *kr)
+{
+	struct node *n = (struct node *)running();
+	if (!n)
+		return -ENODEV;
+	mutex_lock(&n->lock);
+	gossip_keyring_get(n->g, kr);
+	mutex_unlock(&n->lock);
+	return 0;
+}
+
 /* eth0's address and the segment's broadcast address, host order. */
 static void eth0_addr(uint32_t *ip, uint32_t *bcast)
 {
@@ -777,7 +870,7 @@ static void starter(void *arg)
 	      o.self.port, o.cluster, o.profile == GOSSIP_PROFILE_LAN ? "lan" : "fast",
 	      config.ngossip_sets ? " (with overrides)" : "", seeds,
 	      o.keyring.n ? "encrypted" : "plaintext");
-	struct members_node *n = members_node_start(&o);
+	struct members_node *n = node_start(&o, &app_ops);
 	memset(&o.keyring, 0, sizeof o.keyring);
 	__atomic_store_n(&self_node, n, __ATOMIC_RELEASE);
 }

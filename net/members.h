@@ -126,5 +126,11 @@ void members_node_leave(struct members_node *n);
 int members_node_snapshot(struct members_node *n, struct members_entry *out, size_t max);
 size_t members_node_count(struct members_node *n, enum gossip_state s);
 void members_node_local(struct members_node *n, struct members_local *l);
+/* The application side on a node of its own (the self-test's): started with ops (copied;
+ * as members_set_app), then as members_app_broadcast and members_app_send. */
+struct members_node *members_node_start_app(const struct members_opts *o,
+					    const struct members_app_ops *ops);
+int members_node_app_broadcast(struct members_node *n, uint64_t key, const void *data, size_t len);
+int members_node_app_send(struct members_node *n, const char *name, const void *data, size_t len);
 
 #endif

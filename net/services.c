@@ -1,4 +1,5 @@
-/* services.c: the diagnostic services every node runs: an iperf 2 compatible TCP server
+/* services.c: the diagnostic services a node runs when the command line says net.diag=1
+ * (they answer anyone, so they are off by default): an iperf 2 compatible TCP server
  * (lwIP's lwiperf, port 5001) and echo (RFC 862) on TCP and UDP port 7.
  *
  * TCP echo: one thread accepts and hands each connection to a fixed pool of worker
@@ -9,6 +10,7 @@
 #include <errno.h>
 #include <stdbool.h>
 
+#include "kernel/config.h"
 #include "kernel/log.h"
 #include "kernel/sync.h"
 #include "kernel/thread.h"
@@ -108,6 +110,12 @@ static struct netconn *echo_bind(enum netconn_type type)
 
 int net_services_start(void)
 {
+	if (!config.net_diag && !config.selftest) { /* the self-tests use echo */
+		kinfo("net: diagnostic services off (net.diag=1: echo on 7, iperf on 5001)");
+		return 0;
+	}
+	kwarn("net: diagnostic services on, unauthenticated: echo on 7 (tcp, udp), iperf on "
+	      "5001");
 	LOCK_TCPIP_CORE();
 	void *iperf = lwiperf_start_tcp_server_default(0, 0);
 	UNLOCK_TCPIP_CORE();

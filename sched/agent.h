@@ -11,7 +11,8 @@
  *   cluster: job ID (NAME) submitted by WHO: KIND x COUNT PROGRAM
  *   cluster: instance ID.SLOT placed on NODE            (by the coordinator, debug)
  *   cluster: instance ID.SLOT running as task T          (on the node that runs it)
- *   cluster: instance ID.SLOT exited with STATUS | failed: REASON | lost | stopped */
+ *   cluster: instance ID.SLOT exited with STATUS | failed: REASON | lost | stopped
+ *   cluster: job ID first instance running MS ms after submission   (on the submitting node) */
 #ifndef SCHED_AGENT_H
 #define SCHED_AGENT_H
 
@@ -19,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "net/gossip/keyring.h"
 #include "sched/cluster/cluster.h"
 
 #define AGENT_PEER_PORT 7374
@@ -48,13 +50,24 @@ size_t agent_blob_count(void);
 /* Output of an instance ("JOBID.SLOT[#ATTEMPT]") from byte offset off, wherever it runs or
  * ran: from the local task log, else fetched from its node, else the tail its record
  * keeps. Bytes copied (0 at the end), -ENOENT (no such instance), -EHOSTUNREACH. *next is
- * the offset after them; *ended tells whether the instance has ended. */
+ * the offset after them; *ended tells whether the instance has ended. Call it without
+ * agent_lock held (it takes the lock, and may wait on the network). */
 long agent_output(const char *inst, uint64_t off, void *buf, size_t len, uint64_t *next,
 		  bool *ended);
 
+/* Keyring rotation across the cluster (the console's `keys`): apply one step to a keyring
+ * (0, -EEXIST, -ENOENT, -EALREADY (use: primary already), -EBUSY (remove: the primary),
+ * -ENOSPC, -EINVAL), and announce a step this node took to every member, which applies
+ * it to its own keyring (0, or as members_app_broadcast). */
+enum agent_key_op { AGENT_KEY_INSTALL, AGENT_KEY_USE, AGENT_KEY_REMOVE };
+int agent_keys_apply(struct gossip_keyring *kr, enum agent_key_op op, const uint8_t *key,
+		     size_t len);
+int agent_keys_announce(enum agent_key_op op, const uint8_t *key, size_t len);
+
 struct agent_stats {
 	uint64_t started, ended, start_failed, fetches, fetch_failed, peer_requests;
-	uint64_t peer_bad; /* peer frames that failed to open or decode */
+	uint64_t peer_bad;		 /* peer frames that failed to open or decode */
+	uint64_t keys_applied, keys_bad; /* keyring steps announced by members */
 };
 void agent_stats(struct agent_stats *s);
 

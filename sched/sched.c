@@ -17,10 +17,19 @@
  * inside the timer interrupt resumes inside it; the trap_catch catcher) are saved in the
  * switching frame and restored after arch_switch.
  *
- * Preemption happens inside the timer interrupt (sched_tick): the interrupted thread's
- * trapframe stays on its own kernel stack and the interrupt returns when the thread is
- * next switched to, wherever that is. The idle thread is never preempted by the tick; it
- * notices new work itself when the interrupt (tick or VEC_RESCHED IPI) ends its hlt.
+ * Preemption happens inside the timer interrupt (sched_tick) or the VEC_RESCHED IPI: the
+ * interrupted thread's trapframe stays on its own kernel stack and the interrupt returns
+ * when the thread is next switched to, wherever that is. The idle thread is never
+ * preempted; it notices new work itself when an interrupt ends its hlt.
+ *
+ * There is no periodic tick (kernel/timer.c): a CPU asks for a timer interrupt at the
+ * end of the running thread's slice only while another thread waits in its queue
+ * (want_preempt), so a thread alone on its CPU, or an idle CPU, is left alone but for
+ * its timers and the tick= backstop. Whoever makes a queue non-empty makes its CPU look
+ * again: on this CPU directly, on another by the VEC_RESCHED IPI (kick), whose handler
+ * ends the slice at once if it is already over and otherwise asks for the interrupt at
+ * its end. A thread queued behind a busy CPU also wakes an idle CPU, which steals it:
+ * idle CPUs no longer poll for work on a tick.
  *
  * Lock order: a wait-queue lock (sync.c, thread_join) -> run-queue lock -> timer lock.
  * Only one run-queue lock is ever held at a time. */
@@ -122,13 +131,50 @@ static struct runq *lock_rq_of(struct thread *t)
 	}
 }
 
-/* A CPU halted in its idle loop only looks at its queue when an interrupt arrives. */
-static void kick(int cpu)
+/* The timer interrupt this CPU needs for preemption: at the end of cur's slice if
+ * someone waits for the CPU, none otherwise. rq locked. */
+static void want_preempt(struct runq *rq, struct thread *cur)
+{
+	timer_preempt_at(rq->head && cur != this_cpu()->idle ? cur->slice_end_ns : 0);
+}
+
+/* Wake an idle CPU other than `busy` and this one: it steals a thread just queued on
+ * busy (idle CPUs have no tick to poll on). */
+static void kick_idle(int busy)
+{
+	int n = ncpus, me = this_cpu()->id;
+	int start = __atomic_fetch_add(&spread_next, 1, __ATOMIC_RELAXED);
+	for (int k = 0; k < n; k++) {
+		int i = (start + k) % n;
+		struct cpu *c = &cpus[i];
+		if (i != busy && i != me && c->online && c->idle && c->current == c->idle) {
+			lapic_send_ipi(c->apic_id, VEC_RESCHED);
+			return;
+		}
+	}
+}
+
+/* A thread was just queued on `cpu`, whose queue was empty if `first`: make that CPU
+ * look at its queue. An idle CPU only does so when an interrupt ends its hlt; a busy
+ * one must learn that its slice now has an end, and an idle CPU may take the thread.
+ * (The thread may be running elsewhere by now: only what was read under the lock.) */
+static void kick(int cpu, bool pinned, bool first)
 {
 	uint64_t f = irq_save();
 	struct cpu *c = &cpus[cpu];
-	if (cpu != this_cpu()->id && c->idle && c->current == c->idle)
+	if (!c->current) { /* not scheduling yet: sched_run looks at the queue first */
+		irq_restore(f);
+		return;
+	}
+	bool idle = c->current == c->idle;
+	if (cpu == this_cpu()->id) {
+		if (first && !idle)
+			timer_preempt_at(c->current->slice_end_ns);
+	} else if (idle || first) {
 		lapic_send_ipi(c->apic_id, VEC_RESCHED);
+	}
+	if (!idle && !pinned)
+		kick_idle(cpu);
 	irq_restore(f);
 }
 
@@ -152,12 +198,14 @@ static void reschedule(struct runq *rq)
 	next->state = THREAD_RUNNING;
 	next->slice_end_ns = now + slice_ns;
 	if (next == prev) {
+		want_preempt(rq, next);
 		release(&rq->lock);
 		return;
 	}
 	prev->runtime_ns += now - rq->since_ns;
 	rq->since_ns = now;
 	c->current = next;
+	want_preempt(rq, next);
 
 	/* The idle threads never touch SSE state, so the registers can keep the last real
 	 * thread's values while idle runs (they are saved already). */
@@ -226,8 +274,9 @@ void sched_enqueue_new(struct thread *t)
 	t->state = THREAD_READY;
 	enqueue(rq, t);
 	int cpu = t->cpu;
+	bool first = rq->nready == 1, pinned = t->pinned;
 	spin_unlock(&rq->lock);
-	kick(cpu);
+	kick(cpu, pinned, first);
 }
 
 void sched_yield(void)
@@ -249,11 +298,11 @@ void sched_exit(void)
 	panic("sched: a dead thread was switched to");
 }
 
-void sched_tick(void)
+/* End the running thread's slice if it is over and someone waits, else ask for the
+ * interrupt that will. Interrupt context. */
+static void check_preempt(struct cpu *c)
 {
-	struct cpu *c = this_cpu();
 	struct runq *rq = c->sched;
-	c->ticks++;
 	if (!rq || !c->current || c->current == c->idle)
 		return;
 	spin_lock(&rq->lock);
@@ -261,7 +310,15 @@ void sched_tick(void)
 		reschedule(rq);
 		return;
 	}
+	want_preempt(rq, c->current);
 	spin_unlock(&rq->lock);
+}
+
+void sched_tick(void)
+{
+	struct cpu *c = this_cpu();
+	c->ticks++;
+	check_preempt(c);
 }
 
 static void timeout(void *arg) { sched_wake(arg, -ETIMEDOUT); }
@@ -310,9 +367,10 @@ void sched_wake(struct thread *t, int reason)
 		enqueue(rq, t);
 	}
 	int cpu = t->cpu;
+	bool first = rq->nready == 1, pinned = t->pinned;
 	spin_unlock(&rq->lock);
 	if (woke)
-		kick(cpu);
+		kick(cpu, pinned, first);
 }
 
 /* An idle CPU takes the oldest unpinned READY thread from the longest queue of a busy
@@ -346,11 +404,13 @@ static bool steal(struct cpu *me)
 	return true;
 }
 
-/* Nothing to do: just let the interrupt end the idle loop's hlt. */
+/* Another CPU queued a thread here: an idle CPU looks at its queue (and steals) when
+ * this interrupt ends its hlt; a busy one ends or times its slice. */
 static void resched_ipi(struct trapframe *tf)
 {
 	(void)tf;
 	lapic_eoi();
+	check_preempt(this_cpu());
 }
 
 void sched_init(void)

@@ -79,4 +79,15 @@ python3 scripts/bench/gossip.py --top "$top" --results "$out/results.txt" || rc=
 python3 scripts/bench/tasks.py --top "$top" --linux-dir "$out/linux" --results "$out/results.txt" \
 	--runs "${BENCH_TASKS_RUNS:-3}" --smp "${BENCH_SMP:-4}" --mem "${BENCH_MEM:-128}" \
 	--machine "${BENCH_MACHINE:-q35}" --kvm "${BENCH_KVM:-1}" || rc=1
+
+# Scheduler figures (issue 6): placement throughput of the core in the simulator (5,000
+# nodes, 1,000,000 instances), then submit-to-running on a remote node of a QEMU cluster.
+[ -x scripts/bench/cluster_sim.sh ] && { scripts/bench/cluster_sim.sh --results "$out/results.txt" || rc=1; }
+python3 scripts/bench/cluster.py --top "$top" --results "$out/results.txt" || rc=1
+
+# PXE figures (issue 7): QEMU start to joined for BIOS and UEFI PXE boots beside a Linux
+# guest through the same GRUB tree and dnsmasq, and cluster formation time for 1, 3, 10
+# nodes (root).
+python3 scripts/bench/pxe.py --top "$top" --linux-dir "$out/linux" --results "$out/results.txt" \
+	--runs "${BENCH_PXE_RUNS:-3}" || rc=1
 exit $rc

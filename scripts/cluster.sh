@@ -8,6 +8,11 @@
 # nodes find each other by broadcast); --dhcp takes addresses from dnsmasq (and implies
 # --discover). A cluster key is made once per cluster (unless --key or --plaintext) and
 # kept in its state directory, so a node restarted later speaks the same key.
+# --pxe boots the nodes diskless from the network instead of QEMU's -kernel: each cluster
+# has its own TFTP tree (scripts/pxe.sh root, in the state directory) served by the test
+# net's dnsmasq, node I's kernel keys in its per-MAC file there (name=nodeI, the key, ...);
+# firmware SeaBIOS + iPXE (BIOS) or, with --uefi, OVMF; GRUB then loads the kernel and the
+# userland archive by TFTP. --pxe implies --dhcp (so --discover too).
 #
 #   up N [options]      build the net with N taps (N + --spare), boot node0..N-1
 #   down                kill every node by its PID, tear down the net; logs are kept
@@ -20,8 +25,9 @@
 #   addr I | log I | dir    node I's address, its log file, the state directory
 #
 # Options of up: --profile fast|lan, --key B64 | --plaintext, --discover, --dhcp,
-#   --spare K (K more taps for nodes started later), --mem MIB (64), --smp N (1),
-#   --append "KEYS" (more kernel command line), --log LEVEL (info).
+#   --spare K (K more taps for nodes started later), --mem MIB (128), --smp N (1),
+#   --append "KEYS" (more kernel command line), --log LEVEL (info),
+#   --pxe (boot from the network, BIOS), --uefi (boot from the network under OVMF).
 # Every command takes --name NAME (default: cluster; also $SHOAL_CLUSTER), the test
 # net's name too. State: build/cluster/NAME/ (logs nodeI.log, pid files, key, settings).
 # Needs root (network namespaces and taps); exits 77 when not root.
@@ -30,6 +36,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 TESTNET=$top/scripts/testnet.sh
 QEMU_SH=$top/scripts/qemu.sh
+PXE_SH=$top/scripts/pxe.sh
 ADDR_BASE=10	   # node I is PREFIX.(ADDR_BASE + I), below the DHCP pool (.50)
 MAX_NODES=40	   # so the static addresses stay below the pool
 BRIDGE=br0	   # testnet.sh's bridge
@@ -109,17 +116,26 @@ cmd_start() {
 	if [ "$(setting discover)" != 1 ] && [ "$i" != 0 ]; then line+=" seeds=$(addr_of 0)"; fi
 	[ -z "$(setting append)" ] || line+=" $(setting append)"
 	[ -f "$dir/node$i.log" ] && mv -f "$dir/node$i.log" "$dir/node$i.log.prev"
-	# qemu.sh becomes QEMU (exec, also through ip netns exec): $! is QEMU's PID.
-	"$QEMU_SH" --netns "$name" --node "$i" --mem "$(setting mem)" --smp "$(setting smp)" \
-		--append "$line" </dev/null >"$dir/node$i.log" 2>&1 &
-	pid=$!
+	if [ "$(setting pxe)" = 1 ]; then
+		# The node's keys go to its per-MAC file in the cluster's TFTP tree, which GRUB
+		# reads; pxe.sh becomes QEMU like qemu.sh does.
+		"$PXE_SH" mac "$dir/tftp" "$("$TESTNET" mac "$name" "$i")" "$line"
+		"$PXE_SH" qemu --netns "$name" --node "$i" --firmware "$(setting firmware)" \
+			--mem "$(setting mem)" --smp "$(setting smp)" </dev/null >"$dir/node$i.log" 2>&1 &
+		pid=$!
+	else
+		# qemu.sh becomes QEMU (exec, also through ip netns exec): $! is QEMU's PID.
+		"$QEMU_SH" --netns "$name" --node "$i" --mem "$(setting mem)" --smp "$(setting smp)" \
+			--append "$line" </dev/null >"$dir/node$i.log" 2>&1 &
+		pid=$!
+	fi
 	echo "$pid" >"$dir/node$i.pid"
 	echo "node$i: pid $pid, $(if [ "$(setting dhcp)" = 1 ]; then echo dhcp; else addr_of "$i"; fi), log $dir/node$i.log"
 }
 
 cmd_up() {
-	local n=$1 profile=fast key='' plaintext=0 discover=0 dhcp=0 spare=0 mem=64 smp=1 append=''
-	local log=info
+	local n=$1 profile=fast key='' plaintext=0 discover=0 dhcp=0 spare=0 mem=128 smp=1 append=''
+	local log=info pxe=0 firmware=seabios
 	shift
 	if ! [[ $n =~ ^[0-9]+$ ]] || [ "$n" -lt 1 ]; then die "node count must be a positive number"; fi
 	while [ $# -gt 0 ]; do
@@ -134,6 +150,8 @@ cmd_up() {
 		--smp) [ $# -ge 2 ] || die "--smp needs a value"; smp=$2; shift 2 ;;
 		--append) [ $# -ge 2 ] || die "--append needs a value"; append=$2; shift 2 ;;
 		--log) [ $# -ge 2 ] || die "--log needs a value"; log=$2; shift 2 ;;
+		--pxe) pxe=1; dhcp=1; discover=1; shift ;;
+		--uefi) pxe=1; dhcp=1; discover=1; firmware=ovmf; shift ;;
 		*) die "up: unknown option $1" ;;
 		esac
 	done
@@ -149,7 +167,16 @@ cmd_up() {
 	cmd_down >/dev/null 2>&1 || true
 	mkdir -p "$dir"
 	rm -f "$dir"/node*.log "$dir"/node*.log.prev "$dir"/node*.pid
-	"$TESTNET" up "$name" $((n + spare)) >"$dir/testnet.log" 2>&1 ||
+	local tftp=()
+	rm -rf "$dir/tftp"
+	if [ $pxe = 1 ]; then
+		# The cluster's own tree: its per-MAC files will hold the key.
+		(umask 077 && mkdir -p "$dir/tftp")
+		"$PXE_SH" root "$dir/tftp" --append "" >"$dir/pxe.log" 2>&1 ||
+			{ cat "$dir/pxe.log" >&2; die "pxe.sh root failed"; }
+		tftp=(--tftp "$dir/tftp")
+	fi
+	"$TESTNET" up "$name" $((n + spare)) "${tftp[@]}" >"$dir/testnet.log" 2>&1 ||
 		{ cat "$dir/testnet.log" >&2; die "testnet.sh up $name failed"; }
 	echo "$((n + spare))" >"$dir/taps"
 	"$TESTNET" prefix "$name" >"$dir/prefix"
@@ -160,6 +187,8 @@ cmd_up() {
 	echo "$smp" >"$dir/smp"
 	echo "$log" >"$dir/log"
 	echo "$append" >"$dir/append"
+	echo "$pxe" >"$dir/pxe"
+	echo "$firmware" >"$dir/firmware"
 	(umask 077 && echo "$key" >"$dir/key")
 	for ((i = 0; i < n; i++)); do cmd_start "$i"; done
 }
@@ -184,8 +213,9 @@ cmd_ps() {
 		[ -n "$pid" ] && alive "$pid" && state=running
 		addr=$(addr_of "$i")
 		[ "$(setting dhcp)" = 1 ] &&
-			addr=$(grep -aEo 'net: eth0 [0-9.]+' "$dir/node$i.log" 2>/dev/null | tail -n1 | cut -d' ' -f3)
-		last=$(grep -a 'gossip: ' "$dir/node$i.log" 2>/dev/null | tail -n 1 | tr -d '\r')
+			addr=$({ grep -aEo 'net: eth0 [0-9.]+' "$dir/node$i.log" 2>/dev/null || true; } |
+				tail -n1 | cut -d' ' -f3)
+		last=$({ grep -a 'gossip: ' "$dir/node$i.log" 2>/dev/null || true; } | tail -n 1 | tr -d '\r')
 		printf 'node%-3s %-8s pid %-7s %-15s %s\n' "$i" "$state" "${pid:--}" "${addr:--}" "$last"
 	done
 }

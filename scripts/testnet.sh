@@ -11,7 +11,11 @@
 # build/testnet/NAME/, where dnsmasq's pid, lease and log files also live. Node I's MAC is
 # 52:54:00:AA:BB:II, AA:BB from NAME, II = I, so DHCP leases can be told apart per node.
 #
-#   up NAME N            create the net with taps tap0..tapN-1 (an existing net is rebuilt)
+#   up NAME N [--tftp ROOT]
+#                        create the net with taps tap0..tapN-1 (an existing net is rebuilt);
+#                        --tftp: dnsmasq also serves ROOT by TFTP with GRUB's boot images
+#                        for PXE (scripts/pxe.sh root ROOT) and sends IPv6 router
+#                        advertisements, which iPXE waits for before it boots
 #   down NAME            tear it down, state directory included (always safe, also when half
 #                        built or already gone)
 #   exec NAME CMD...     run CMD inside the namespace
@@ -111,7 +115,12 @@ cmd_down() {
 }
 
 cmd_up() {
-	local name=$1 n=$2 dir prefix used h i ula
+	local name=$1 n=$2 dir prefix used h i ula tftp=() pxeargs
+	if [ $# -ge 3 ]; then
+		mapfile -t pxeargs < <("$top/scripts/pxe.sh" dnsmasq-args "$3")
+		[ ${#pxeargs[@]} -gt 0 ] || die "no PXE tree at $3 (scripts/pxe.sh root $3)"
+		tftp=("${pxeargs[@]}")
+	fi
 	if ! [[ $n =~ ^[0-9]+$ ]] || [ "$n" -lt 1 ] || [ "$n" -gt 64 ]; then die "tap count must be 1..64"; fi
 	command -v dnsmasq >/dev/null || die "dnsmasq missing (scripts/deps.sh installs dnsmasq-base)"
 	cmd_down "$name"
@@ -130,6 +139,10 @@ cmd_up() {
 	h=$(hash "$name")
 	ula=$(printf '%s:%x:%x' "$ULA_PREFIX" $(((h >> 16) & 0xffff)) $((h & 0xffff)))
 	echo "$ula" > "$dir/ula"
+	if [ ${#tftp[@]} -gt 0 ]; then
+		tftp+=(--enable-ra --dhcp-range="$ula::,ra-only")
+		echo "$3" > "$dir/tftp"
+	fi
 
 	local netns
 	netns=$(ns "$name")
@@ -153,7 +166,7 @@ cmd_up() {
 		--interface="$BRIDGE" --bind-interfaces --except-interface=lo \
 		--dhcp-range="$prefix.$POOL_FIRST,$prefix.$POOL_LAST,255.255.255.0,$LEASE_TIME" \
 		--dhcp-option=option:router,"$prefix.1" \
-		--dhcp-authoritative --no-ping --log-dhcp \
+		--dhcp-authoritative --no-ping --log-dhcp "${tftp[@]}" \
 		--dhcp-leasefile="$dir/leases" --log-facility="$dir/dnsmasq.log" \
 		--pid-file="$dir/dnsmasq.pid" --user=root --group=root ||
 		{ cmd_down "$name"; die "dnsmasq failed to start (see $dir/dnsmasq.log)"; }
@@ -189,7 +202,16 @@ name=$2
 shift 2
 check_name "$name"
 case $sub in
-up) [ $# = 1 ] || usage; need_root; cmd_up "$name" "$1" ;;
+up)
+	if [ $# = 3 ] && [ "$2" = --tftp ]; then
+		need_root
+		cmd_up "$name" "$1" "$3"
+	else
+		[ $# = 1 ] || usage
+		need_root
+		cmd_up "$name" "$1"
+	fi
+	;;
 down) [ $# = 0 ] || usage; need_root; cmd_down "$name" ;;
 exec) [ $# -ge 1 ] || usage; need_root; exec ip netns exec "$(ns "$name")" "$@" ;;
 qemu-args) [ $# -ge 1 ] || usage; cmd_qemu_args "$name" "$@" ;;

@@ -88,11 +88,12 @@ layer_unit() {
 	done < <(find tests/unit -name 'test_*.c' 2>/dev/null | LC_ALL=C sort)
 }
 
-# Host suites beyond the unit programs: the fuzzers' short runs and the many-node
-# simulation. Each is a script printing PASS/FAIL lines like tests/qemu/*.sh.
+# Host suites beyond the unit programs: the fuzzers' short runs, the many-node gossip and
+# scheduler simulations, and shoalctl against openssl's TLS-PSK server. Each is a script
+# printing PASS/FAIL lines like tests/qemu/*.sh.
 layer_host() {
 	local s
-	for s in tests/fuzz/run.sh tests/sim/run.sh; do
+	for s in tests/fuzz/run.sh tests/sim/run.sh tests/sim/cluster.sh tests/host/shoalctl.sh; do
 		[ -x "$s" ] || continue
 		[ -z "$FILTER" ] || [[ $s =~ $FILTER ]] || continue
 		section "${s%.sh}"

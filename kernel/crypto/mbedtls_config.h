@@ -1,11 +1,13 @@
 /* mbedtls_config.h: the kernel's complete mbedTLS 2.28 configuration (replaces config.h).
  *
  * Only what shoal uses is on: AES-GCM and ChaCha20-Poly1305 for gossip and TLS records,
- * SHA-256/512, HKDF, the CTR-DRBG behind kernel/random.c, P-256/P-384/X25519 for ECDH and
- * ECDSA, and TLS 1.2 (client and server) with PSK, ECDHE-PSK and ECDHE-ECDSA key
- * exchanges. There is no OS below: no sockets, files, clocks, threads or stdio. Entropy
- * comes from mbedtls_hardware_poll (kernel/random.c), memory from the kernel heap and the
- * other platform hooks from kernel/crypto/mbedtls_glue.c. See README.md beside this file. */
+ * SHA-256/384/512, HKDF, the CTR-DRBG behind kernel/random.c, and a TLS 1.2 server with
+ * the plain PSK key exchange for the network console (net/console/server.c). No public-key
+ * crypto and no X.509: the console authenticates by pre-shared key only, and nothing in
+ * the kernel is a TLS client. There is no OS below: no sockets, files, clocks, threads or
+ * stdio. Entropy comes from mbedtls_hardware_poll (kernel/random.c), memory from the kernel
+ * heap and the other platform hooks from kernel/crypto/mbedtls_glue.c. See README.md beside
+ * this file. */
 #ifndef SHOAL_MBEDTLS_CONFIG_H
 #define SHOAL_MBEDTLS_CONFIG_H
 
@@ -64,43 +66,21 @@ int crypto_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define MBEDTLS_SHA512_C /* and SHA-384; also the entropy accumulator */
 #define MBEDTLS_HKDF_C
 
-/* --- Public key ----------------------------------------------------------------------- */
-#define MBEDTLS_BIGNUM_C
-#define MBEDTLS_ECP_C
-#define MBEDTLS_ECP_DP_SECP256R1_ENABLED
-#define MBEDTLS_ECP_DP_SECP384R1_ENABLED
-#define MBEDTLS_ECP_DP_CURVE25519_ENABLED
-#define MBEDTLS_ECP_NIST_OPTIM
-#define MBEDTLS_ECDH_C
-#define MBEDTLS_ECDSA_C
-#define MBEDTLS_ECDSA_DETERMINISTIC /* RFC 6979: signatures do not depend on the RNG */
-#define MBEDTLS_PK_C
-#define MBEDTLS_PK_PARSE_C
-#define MBEDTLS_PK_WRITE_C
-
-/* --- Encodings and certificates ------------------------------------------------------- */
-#define MBEDTLS_ASN1_PARSE_C
-#define MBEDTLS_ASN1_WRITE_C
-#define MBEDTLS_OID_C
-#define MBEDTLS_BASE64_C
-#define MBEDTLS_PEM_PARSE_C
-#define MBEDTLS_X509_USE_C
-#define MBEDTLS_X509_CRT_PARSE_C
-#define MBEDTLS_X509_CHECK_KEY_USAGE
-#define MBEDTLS_X509_CHECK_EXTENDED_KEY_USAGE
+/* --- Encodings ---------------------------------------------------------------------- */
+#define MBEDTLS_BASE64_C /* cluster.key= */
 
 /* --- TLS 1.2 ---------------------------------------------------------------------------- */
+/* The console's server: PSK only (ECDHE-PSK would pull in the elliptic-curve code). */
 #define MBEDTLS_SSL_TLS_C
-#define MBEDTLS_SSL_CLI_C
 #define MBEDTLS_SSL_SRV_C
-#define MBEDTLS_SSL_CACHE_C
 #define MBEDTLS_SSL_PROTO_TLS1_2
 #define MBEDTLS_KEY_EXCHANGE_PSK_ENABLED
-#define MBEDTLS_KEY_EXCHANGE_ECDHE_PSK_ENABLED
-#define MBEDTLS_KEY_EXCHANGE_ECDHE_ECDSA_ENABLED
 #define MBEDTLS_SSL_EXTENDED_MASTER_SECRET
-#define MBEDTLS_SSL_SERVER_NAME_INDICATION
 #define MBEDTLS_SSL_ALL_ALERT_MESSAGES
+#define MBEDTLS_PSK_MAX_LEN 64 /* CONFIG_PSK_KEY_MAX */
+/* Records up to 16 KiB each way (the protocol's maximum: clients do not all negotiate
+ * smaller ones); each session holds both buffers. */
+#define MBEDTLS_SSL_MAX_CONTENT_LEN 16384
 
 /* --- Diagnostics ------------------------------------------------------------------------ */
 #define MBEDTLS_ERROR_C /* mbedtls_strerror for log messages */

@@ -37,7 +37,10 @@
 #define EBADMSG 74
 #define EMSGSIZE 90
 #define EPROTONOSUPPORT 93
+#define ENOBUFS 105
 #define ETIMEDOUT 110
+#define EHOSTUNREACH 113
+#define EALREADY 114
 #define ECANCELED 125
 
 #endif

@@ -5,7 +5,13 @@
  * buckets by how often they were sent, and packets take the least-sent first, so a fresh
  * change overtakes old ones. After retransmit_mult x ceil(log10(N + 1)) sends a message
  * is done. The queue holds BCAST_MAX messages; a new one beyond that evicts the most-sent
- * message (counted in broadcasts_dropped): anti-entropy repairs what is lost that way. */
+ * message (counted in broadcasts_dropped): anti-entropy repairs what is lost that way.
+ *
+ * Application messages (gossip_app_broadcast, and those relayed for others) share the
+ * queue, at most BCAST_APP_MAX of them so membership news always finds room. They are not
+ * about a member: one with a non-zero key replaces a queued one of the same origin and key
+ * when its number is newer (and is not queued when older); at the bound the most-sent one
+ * that went out at least once makes room, else the new one is refused. */
 #include <errno.h>
 #include <string.h>
 
@@ -95,7 +101,10 @@ void swim_bq_del(struct gossip *g, uint32_t slot)
 	struct bentry *e = &q->e[slot];
 
 	detach(q, slot);
-	g->m[e->member].bcast = 0;
+	if (e->member == NONE)
+		g->app_queued--;
+	else
+		g->m[e->member].bcast = 0;
 	gossip_port_free(e->msg);
 	e->msg = NULL;
 	e->next = q->free;
@@ -121,59 +130,133 @@ static void evict(struct gossip *g)
 		}
 }
 
-void swim_bq_put(struct gossip *g, uint32_t member, const struct wire_msg *msg)
+/* Encode msg into a free slot at the head of the unsent bucket: the slot, or 0. */
+static uint16_t insert(struct gossip *g, const struct wire_msg *msg)
 {
 	struct bqueue *q = &g->bq;
-	struct member *m = &g->m[member];
 	long len = wire_size(msg);
 	uint16_t s;
 	uint8_t *buf;
 
 	if (len < 0 || len > (long)GOSSIP_UDP_MAX)
-		return;
-	if (m->bcast)
-		swim_bq_del(g, m->bcast);
+		return 0;
 	if (!q->free)
 		evict(g);
 	buf = gossip_port_alloc(len);
 	if (!buf || wire_encode(msg, buf, len) != len) {
 		gossip_port_free(buf);
 		g->st.broadcasts_dropped++;
-		return;
+		return 0;
 	}
 	s = q->free;
 	q->free = q->e[s].next;
+	memset(&q->e[s], 0, sizeof q->e[s]);
 	q->e[s].msg = buf;
 	q->e[s].len = len;
-	q->e[s].member = member;
-	q->e[s].tx = 0;
+	q->e[s].member = NONE;
 	link_head(q, s);
-	m->bcast = s;
 	q->len++;
+	return s;
 }
 
-/* Append what fits of the queue to w, least-sent first; each message taken counts one
- * send and retires at the retransmit limit. */
+void swim_bq_put(struct gossip *g, uint32_t member, const struct wire_msg *msg)
+{
+	struct member *m = &g->m[member];
+	uint16_t s;
+
+	if (m->bcast)
+		swim_bq_del(g, m->bcast);
+	s = insert(g, msg);
+	if (!s)
+		return;
+	g->bq.e[s].member = member;
+	m->bcast = s;
+}
+
+/* The most-sent queued application message that went out at least once, or 0. */
+static uint16_t app_victim(const struct bqueue *q)
+{
+	uint16_t s;
+	int t;
+
+	for (t = BCAST_TX_MAX; t >= 1; t--)
+		for (s = q->tail[t]; s; s = q->e[s].prev)
+			if (q->e[s].member == NONE)
+				return s;
+	return 0;
+}
+
+/* An application message (type APP) from origin (its name hash): 0, 1 (not queued: a
+ * newer one with its key is), or -ENOBUFS (at the bound, or out of memory). */
+int swim_bq_put_app(struct gossip *g, const struct wire_msg *msg, uint32_t origin)
+{
+	struct bqueue *q = &g->bq;
+	const struct wire_app *a = &msg->u.app;
+	uint16_t s;
+
+	if (a->key)
+		for (s = 1; s <= BCAST_MAX; s++) {
+			struct bentry *e = &q->e[s];
+			if (!e->msg || e->member != NONE || e->origin != origin || e->key != a->key)
+				continue;
+			if ((int32_t)(a->seq - e->seq) <= 0)
+				return 1;
+			swim_bq_del(g, s);
+			break;
+		}
+	if (g->app_queued >= BCAST_APP_MAX) {
+		s = app_victim(q);
+		if (!s)
+			return -ENOBUFS;
+		swim_bq_del(g, s);
+	}
+	s = insert(g, msg);
+	if (!s)
+		return -ENOBUFS;
+	q->e[s].key = a->key;
+	q->e[s].origin = origin;
+	q->e[s].seq = a->seq;
+	g->app_queued++;
+	return 0;
+}
+
+/* Take what fits of one kind (membership or application messages) into picked[]. */
+static void fill_pass(struct gossip *g, struct wire_writer *w, bool app, uint16_t *picked,
+		      uint32_t *n)
+{
+	struct bqueue *q = &g->bq;
+	uint32_t skipped = 0;
+	uint16_t s;
+	int t;
+
+	for (t = 0; t <= BCAST_TX_MAX && *n < PICKED_MAX; t++) {
+		for (s = q->head[t]; s && *n < PICKED_MAX; s = q->e[s].next) {
+			if ((q->e[s].member == NONE) != app)
+				continue;
+			if (w->cap - w->len < MSG_MIN)
+				return;
+			if (wire_put_raw(w, q->e[s].msg, q->e[s].len) < 0) {
+				if (++skipped > BCAST_SKIP_MAX)
+					return;
+				continue;
+			}
+			picked[(*n)++] = s;
+		}
+	}
+}
+
+/* Append what fits of the queue to w, least-sent first, membership news before
+ * application messages (so a busy application never crowds out failure detection); each
+ * message taken counts one send and retires at the retransmit limit. */
 void swim_bq_fill(struct gossip *g, struct wire_writer *w)
 {
 	struct bqueue *q = &g->bq;
 	uint16_t picked[PICKED_MAX], s;
-	uint32_t n = 0, skipped = 0, limit, i;
-	int t;
+	uint32_t n = 0, limit, i;
 
-	for (t = 0; t <= BCAST_TX_MAX && n < PICKED_MAX; t++) {
-		for (s = q->head[t]; s && n < PICKED_MAX; s = q->e[s].next) {
-			if (w->cap - w->len < MSG_MIN)
-				goto done;
-			if (wire_put_raw(w, q->e[s].msg, q->e[s].len) < 0) {
-				if (++skipped > BCAST_SKIP_MAX)
-					goto done;
-				continue;
-			}
-			picked[n++] = s;
-		}
-	}
-done:
+	fill_pass(g, w, false, picked, &n);
+	if (g->app_queued)
+		fill_pass(g, w, true, picked, &n);
 	limit = swim_retransmit_limit(g);
 	for (i = 0; i < n; i++) {
 		s = picked[i];

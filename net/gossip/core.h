@@ -33,9 +33,14 @@
 #define PICK_TRIES 8		 /* random draws per wanted member before giving up */
 #define DISCOVER_ANSWERERS 3	 /* members expected to answer one discovery broadcast */
 #define GOSSIP_TO_DEAD_MS 30000	 /* dead members still get gossip this long (memberlist) */
-#define PUSHPULL_SCALE_FROM 32	 /* push-pull slows down above this many members */
 #define BROADCAST_IP 0xffffffffu /* GOSSIP_OUT_BROADCAST's address, for the record */
 #define PLAIN_OVERHEAD 2	 /* envelope of a plaintext datagram: version and mode */
+#define BCAST_APP_MAX 256	 /* queued application messages, of the BCAST_MAX */
+#define APP_IN_MAX 512		 /* undrained application input kept; more is dropped */
+#define APP_SEEN_SLOTS 2048	 /* duplicate filter: slots per generation (a power of two) */
+#define DIGEST_PER_BUCKET 2	 /* a digest has about members / this buckets, */
+#define DIGEST_BUCKETS_MAX 64	 /* ... at most this many (a power of two) */
+#define SYNC_STATES_MAX 1024	 /* member states in one digest-driven frame at most */
 
 /* One member. 64 bytes on LP64: keep it that way (see the layout note above). */
 struct member {
@@ -60,8 +65,11 @@ struct rng {
 };
 
 struct bentry {
-	uint8_t *msg; /* one encoded message (wire_encode) */
-	uint32_t member;
+	uint8_t *msg;	 /* one encoded message (wire_encode) */
+	uint64_t key;	 /* application message: its replacement key (0: none) */
+	uint32_t origin; /* application message: its origin's name hash */
+	uint32_t seq;	 /* application message: its number */
+	uint32_t member; /* the member it is about, or NONE for an application message */
 	uint16_t len;
 	uint16_t prev, next; /* slot numbers, 0 = none */
 	uint8_t tx;	     /* times sent */
@@ -106,6 +114,13 @@ struct grave {
 struct qout {
 	enum gossip_out_kind kind;
 	struct gossip_addr to;
+	uint8_t *data;
+	size_t len;
+};
+
+struct appin {
+	uint8_t kind; /* enum gossip_app_kind */
+	char from[GOSSIP_NAME_MAX + 1];
 	uint8_t *data;
 	size_t len;
 };
@@ -164,6 +179,17 @@ struct gossip {
 	/* metadata */
 	bool meta_pending, meta_sent;
 	uint64_t meta_last;
+
+	/* application data (app.c) */
+	gossip_app_state_fn app_state;
+	void *app_ctx;
+	uint32_t app_seq;    /* this node's next message number */
+	uint32_t app_queued; /* application messages in the broadcast queue */
+	struct appin *inbox; /* APP_IN_MAX entries once used */
+	uint32_t in_head, in_len;
+	uint8_t *app_last; /* data handed out by gossip_next_app */
+	uint64_t *seen;	   /* two generations of APP_SEEN_SLOTS ids, once used */
+	uint32_t seen_cur, seen_n;
 
 	/* dead and left members, oldest first */
 	struct grave *graves;
@@ -252,6 +278,7 @@ void swim_bq_put(struct gossip *g, uint32_t member, const struct wire_msg *msg);
 void swim_bq_del(struct gossip *g, uint32_t slot);
 void swim_bq_fill(struct gossip *g, struct wire_writer *w);
 void swim_bq_free(struct gossip *g);
+int swim_bq_put_app(struct gossip *g, const struct wire_msg *msg, uint32_t origin);
 uint32_t swim_retransmit_limit(const struct gossip *g);
 
 /* susp.c */
@@ -295,6 +322,13 @@ void swim_make_nonce(struct gossip *g, uint8_t nonce[GOSSIP_NONCE_LEN]);
 int swim_out_push(struct gossip *g, enum gossip_out_kind kind, struct gossip_addr to, uint8_t *data,
 		  size_t len);
 void swim_count_open_error(struct gossip *g, long err);
+
+/* app.c */
+void swim_on_app(struct gossip *g, const struct wire_app *a);
+void swim_app_deliver(struct gossip *g, enum gossip_app_kind kind, const char *from,
+		      const uint8_t *data, size_t len);
+void swim_app_release(struct gossip *g);
+void swim_app_free(struct gossip *g);
 
 /* sync.c */
 void swim_pushpull_send(struct gossip *g, struct gossip_addr to, bool join);

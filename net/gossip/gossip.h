@@ -29,8 +29,12 @@
  * - State changes (alive, suspect, dead, left, metadata) are disseminated by piggybacking
  *   on pings and acks and by gossip every gossip interval to gossip_nodes random members,
  *   each change retransmitted retransmit_mult x ceil(log10(N + 1)) times.
- * - Anti-entropy: every push-pull interval (scaled up above 32 members) and on join, the
- *   node exchanges its full state with one random member over a stream (TCP).
+ * - Anti-entropy over a stream (TCP): on join, the node exchanges its full state with a
+ *   seed. Every push-pull interval it exchanges a digest with one random member (a hash
+ *   per bucket of members, by name hash: at most 64 buckets whatever the cluster's
+ *   size), then only the members of buckets that differ, both ways, at most 1024 a frame.
+ *   A converged cluster thus pays a few hundred bytes per exchange at any size, and the
+ *   interval does not grow with the cluster.
  * - Precedence of updates about one member: higher incarnation wins; at equal incarnation
  *   dead/left > suspect > alive. Left is final for that incarnation. Dead and left
  *   members are kept for dead_reclaim_ms (so late rumours are recognised), then forgotten.
@@ -46,12 +50,12 @@
 #ifndef NET_GOSSIP_GOSSIP_H
 #define NET_GOSSIP_GOSSIP_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "net/gossip/keyring.h"
-
 #define GOSSIP_PORT 7946
 #define GOSSIP_NAME_MAX 63	     /* bytes of a member name, without the NUL */
 #define GOSSIP_CLUSTER_MAX 63	     /* bytes of a cluster name */
@@ -174,7 +178,7 @@ struct gossip_stats {
 	uint64_t suspicions, refutations, declared_dead;
 	uint64_t broadcasts_dropped; /* queue over its bound */
 	uint64_t meta_rate_limited;
-	uint64_t app_in, app_out, app_dropped; /* application messages */
+	uint64_t app_in, app_out, app_dropped; /* application data (see gossip_next_app) */
 };
 
 struct gossip;
@@ -226,16 +230,26 @@ bool gossip_next_event(struct gossip *g, struct gossip_event *ev);
 /* Application data riding on gossip: the cluster scheduler's job table (sched/cluster).
  * - gossip_app_broadcast queues one message for every member. It is disseminated like a
  *   membership change (piggybacked on pings and acks, and gossiped), retransmitted
- *   retransmit_mult x ceil(log10(N + 1)) times; a message with a non-zero key replaces a
- *   queued one with the same key (a newer state of one record). Best effort: the app's
- *   anti-entropy state repairs what a lossy network drops.
+ *   retransmit_mult x ceil(log10(N + 1)) times by each member that hears it first; a
+ *   message with a non-zero key replaces a queued one with the same key from the same
+ *   origin (a newer state of one record). At most 256 wait in the queue: beyond, one
+ *   already sent at least once makes room, else -ENOBUFS. Best effort: the app's
+ *   anti-entropy state repairs what a lossy network drops, and a message may (rarely)
+ *   arrive twice.
  * - gossip_app_send sends one message at once, alone in one datagram, to one member that
  *   is alive in this node's view (the direct path that makes placement fast).
  * - Anti-entropy: every push-pull, both ways, also carries the application's state, which
  *   the core asks the gossip_app_state_fn for when it builds the frame.
- * What arrives comes out of gossip_next_app, in arrival order, from alive members only;
- * sealed like everything else. 0, -EMSGSIZE (over GOSSIP_APP_MAX), -EINVAL, -ENOENT (no
- * such alive member), -ENOBUFS (queue over its bound; counted). */
+ *   The state is opaque to gossip and goes whole (in pieces of up to 64 KiB) in every
+ *   push-pull, full or digest; a node without a state function sends none.
+ * What arrives comes out of gossip_next_app, in arrival order, from alive members only
+ * (alive or suspect in this node's view; from anyone else it is dropped and counted in
+ * app_dropped); sealed like everything else. 0, -EMSGSIZE (over GOSSIP_APP_MAX, or too
+ * big for a datagram of udp_max), -EINVAL (bad arguments, this node's own name, or after
+ * gossip_leave), -ENOENT (no such alive member), -ENOBUFS (queue over its bound; counted).
+ * Counters: app_out messages this node made, app_in messages and states delivered,
+ * app_dropped what was refused or dropped (queue or inbox full, unknown sender). The
+ * inbox holds 512 undrained inputs. */
 #define GOSSIP_APP_MAX 1024 /* bytes of one message */
 int gossip_app_broadcast(struct gossip *g, uint64_t key, const uint8_t *data, size_t len);
 int gossip_app_send(struct gossip *g, const char *name, const uint8_t *data, size_t len,
@@ -256,7 +270,8 @@ struct gossip_app_in {
 bool gossip_next_app(struct gossip *g, struct gossip_app_in *in);
 
 /* Replace the keyring (rotation: install a key everywhere, make it first, remove the
- * old). Plaintext and sealed cannot be swapped: -EINVAL when kr->n == 0 differs. */
+ * old). Plaintext and sealed cannot be swapped: -EINVAL when kr->n == 0 differs, and for
+ * more than GOSSIP_KEYS_MAX keys or a key not 16, 24 or 32 bytes long. */
 int gossip_set_keyring(struct gossip *g, const struct gossip_keyring *kr);
 void gossip_keyring_get(const struct gossip *g, struct gossip_keyring *kr);
 

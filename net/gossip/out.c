@@ -93,6 +93,7 @@ void swim_enter(struct gossip *g, uint64_t now)
 	}
 	gossip_port_free(g->reply);
 	g->reply = NULL;
+	swim_app_release(g);
 }
 
 /* Plaintext room in one datagram. */

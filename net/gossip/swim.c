@@ -476,12 +476,18 @@ static void handle(struct gossip *g, struct gossip_addr from, const struct wire_
 	case WIRE_DISCOVER:
 		swim_on_discover(g, &msg->u.discover);
 		return;
+	case WIRE_APP:
+		swim_on_app(g, &msg->u.app);
+		return;
 	default:
 		return; /* rejected by the decoding pass */
 	}
 }
 
-static bool datagram_type(enum wire_type t) { return t >= WIRE_PING && t <= WIRE_DISCOVER; }
+static bool datagram_type(enum wire_type t)
+{
+	return (t >= WIRE_PING && t <= WIRE_DISCOVER) || t == WIRE_APP;
+}
 
 void gossip_udp_in(struct gossip *g, struct gossip_addr from, const uint8_t *data, size_t len,
 		   uint64_t now_ms)
@@ -620,6 +626,7 @@ struct gossip *gossip_new(const struct gossip_config *cfg, const struct gossip_s
 	scopy(g->cluster, cluster, sizeof g->cluster);
 	rng_seed(&g->rng, seed, 0);
 	rng_seed(&g->nonce, seed, NONCE_TWEAK);
+	g->app_seq = (uint32_t)(g->rng.s[0] ^ g->rng.s[3]); /* random, drawing nothing */
 	g->now = now_ms;
 	swim_bq_init(&g->bq);
 	if (swim_member_add(g, self->name, now_ms) != 0) {
@@ -657,6 +664,7 @@ void gossip_free(struct gossip *g)
 	if (g->n)
 		swim_bq_free(g);
 	swim_susp_free_all(g);
+	swim_app_free(g);
 	swim_members_free(g);
 	gossip_port_free(g->seeds);
 	gossip_port_free(g);

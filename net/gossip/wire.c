@@ -18,6 +18,8 @@
 #define PING_REQ_NACK 0x01 /* PING_REQ flags */
 #define PUSHPULL_JOIN 0x01 /* PUSHPULL flags */
 #define PUSHPULL_REPLY 0x02
+#define PUSHPULL_PUSH 0x04
+#define APP_DIRECT 0x01 /* APP flags */
 
 /* Encoding. p == NULL only counts; otherwise the caller has checked there is room. */
 struct out {
@@ -27,7 +29,7 @@ struct out {
 
 static void put(struct out *o, const void *v, size_t n)
 {
-	if (o->p)
+	if (o->p && n)
 		memcpy(o->p + o->n, v, n);
 	o->n += n;
 }
@@ -44,6 +46,12 @@ static void put32(struct out *o, uint32_t v)
 {
 	uint8_t b[4] = {v >> 24, v >> 16, v >> 8, v};
 	put(o, b, sizeof b);
+}
+
+static void put64(struct out *o, uint64_t v)
+{
+	put32(o, (uint32_t)(v >> 32));
+	put32(o, (uint32_t)v);
 }
 
 /* A length-prefixed string of min..max bytes (max < 256). */
@@ -93,6 +101,7 @@ static int body(struct out *o, const struct wire_msg *m)
 {
 	const struct wire_ping_req *pr = &m->u.ping_req;
 	const struct wire_pushpull *pp = &m->u.pushpull;
+	const struct wire_app *ap = &m->u.app;
 
 	switch (m->type) {
 	case WIRE_PING:
@@ -125,8 +134,28 @@ static int body(struct out *o, const struct wire_msg *m)
 	case WIRE_DISCOVER:
 		return putnode(o, &m->u.discover.node);
 	case WIRE_PUSHPULL:
-		put8(o, (pp->join ? PUSHPULL_JOIN : 0) | (pp->reply ? PUSHPULL_REPLY : 0));
+		put8(o, (pp->join ? PUSHPULL_JOIN : 0) | (pp->reply ? PUSHPULL_REPLY : 0) |
+				(pp->push ? PUSHPULL_PUSH : 0));
 		put32(o, pp->count);
+		return 0;
+	case WIRE_APP:
+		if (putname(o, ap->origin) < 0 || ap->len > GOSSIP_APP_MAX)
+			return -EINVAL;
+		put8(o, ap->direct ? APP_DIRECT : 0);
+		put32(o, ap->seq);
+		put64(o, ap->key);
+		put(o, ap->data, ap->len);
+		return 0;
+	case WIRE_APP_STATE:
+		if (putname(o, ap->origin) < 0 || (ap->len && !ap->data))
+			return -EINVAL;
+		put(o, ap->data, ap->len); /* enc() refuses more than a u16 length says */
+		return 0;
+	case WIRE_DIGEST:
+		if (m->u.digest.n < 1 || m->u.digest.n > WIRE_DIGEST_MAX || !m->u.digest.h)
+			return -EINVAL;
+		put16(o, m->u.digest.n);
+		put(o, m->u.digest.h, (size_t)m->u.digest.n * 4);
 		return 0;
 	}
 	return -EINVAL;
@@ -236,6 +265,20 @@ static uint32_t get32(struct in *in)
 {
 	const uint8_t *p = take(in, 4);
 	return p ? (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3] : 0;
+}
+
+static uint64_t get64(struct in *in)
+{
+	uint64_t hi = get32(in);
+
+	return hi << 32 | get32(in);
+}
+
+/* The rest of the body, by reference. */
+static void getrest(struct in *in, const uint8_t **data, size_t *len)
+{
+	*len = in->left;
+	*data = take(in, in->left);
 }
 
 /* A length-prefixed string of min..max bytes without NULs into dst[max + 1]. */
@@ -363,10 +406,31 @@ int wire_get(struct wire_reader *r, struct wire_msg *m)
 		getnode(&in, &m->u.discover.node);
 		break;
 	case WIRE_PUSHPULL:
-		f = getflags(&in, PUSHPULL_JOIN | PUSHPULL_REPLY);
+		f = getflags(&in, PUSHPULL_JOIN | PUSHPULL_REPLY | PUSHPULL_PUSH);
 		m->u.pushpull.join = f & PUSHPULL_JOIN;
 		m->u.pushpull.reply = f & PUSHPULL_REPLY;
+		m->u.pushpull.push = f & PUSHPULL_PUSH;
 		m->u.pushpull.count = get32(&in);
+		break;
+	case WIRE_APP:
+		getname(&in, m->u.app.origin);
+		m->u.app.direct = getflags(&in, APP_DIRECT) & APP_DIRECT;
+		m->u.app.seq = get32(&in);
+		m->u.app.key = get64(&in);
+		getrest(&in, &m->u.app.data, &m->u.app.len);
+		if (m->u.app.len > GOSSIP_APP_MAX)
+			fail(&in, -EINVAL);
+		break;
+	case WIRE_APP_STATE:
+		getname(&in, m->u.app.origin);
+		getrest(&in, &m->u.app.data, &m->u.app.len);
+		break;
+	case WIRE_DIGEST:
+		m->u.digest.n = get16(&in);
+		if (m->u.digest.n < 1 || m->u.digest.n > WIRE_DIGEST_MAX)
+			fail(&in, -EINVAL);
+		else
+			m->u.digest.h = take(&in, (size_t)m->u.digest.n * 4);
 		break;
 	default:
 		return -EPROTO;
@@ -378,4 +442,25 @@ int wire_get(struct wire_reader *r, struct wire_msg *m)
 	r->p += HDR_LEN + len;
 	r->left -= HDR_LEN + len;
 	return 1;
+}
+
+uint32_t wire_digest_at(const struct wire_digest *d, uint16_t i)
+{
+	const uint8_t *p = d->h + (size_t)i * 4;
+
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+void wire_digest_pack(uint8_t *out, const uint32_t *h, uint16_t n)
+{
+	uint16_t i;
+
+	for (i = 0; i < n; i++) {
+		uint32_t v = h[i]; /* first: out may be h itself, packed in place */
+
+		out[4 * i] = (uint8_t)(v >> 24);
+		out[4 * i + 1] = (uint8_t)(v >> 16);
+		out[4 * i + 2] = (uint8_t)(v >> 8);
+		out[4 * i + 3] = (uint8_t)v;
+	}
 }

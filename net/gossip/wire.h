@@ -24,11 +24,16 @@ enum wire_type {
 	WIRE_NACK = 4,	   /* relay could not reach the target in time (Lifeguard) */
 	WIRE_ALIVE = 5,
 	WIRE_SUSPECT = 6,
-	WIRE_DEAD = 7,	   /* from == name: the member left */
-	WIRE_DISCOVER = 8, /* broadcast by a node with no seeds */
-	WIRE_PUSHPULL = 9, /* stream: header of a full-state exchange */
-	WIRE_STATE = 10,   /* stream: one member's full state */
+	WIRE_DEAD = 7,	     /* from == name: the member left */
+	WIRE_DISCOVER = 8,   /* broadcast by a node with no seeds */
+	WIRE_PUSHPULL = 9,   /* stream: header of a full-state exchange */
+	WIRE_STATE = 10,     /* stream: one member's full state */
+	WIRE_APP = 11,	     /* application message (gossip_app_broadcast, gossip_app_send) */
+	WIRE_APP_STATE = 12, /* stream: a piece of the sender's application state */
+	WIRE_DIGEST = 13,    /* stream: per-bucket hashes of the member table */
 };
+
+#define WIRE_DIGEST_MAX 256 /* buckets a digest may have */
 
 struct wire_node {
 	char name[GOSSIP_NAME_MAX + 1];
@@ -80,7 +85,25 @@ struct wire_discover {
 struct wire_pushpull {
 	bool join;	/* sent by a joining node */
 	bool reply;	/* the answer to a request */
+	bool push;	/* states only: answer with an empty reply */
 	uint32_t count; /* STATE messages that follow */
+};
+
+/* APP and APP_STATE: data points into the buffer decoded (or the caller's, to encode). */
+struct wire_app {
+	char origin[GOSSIP_NAME_MAX + 1]; /* APP: who made it; APP_STATE: the frame's sender */
+	bool direct;			  /* APP: sent to one member, not to be relayed */
+	uint32_t seq;			  /* APP: the origin's message number */
+	uint64_t key;			  /* APP: replacement key, 0 = none */
+	const uint8_t *data;
+	size_t len;
+};
+
+/* DIGEST: n bucket hashes as n big-endian u32 at h (into the buffer decoded, or the
+ * caller's, to encode); wire_digest_at reads one. */
+struct wire_digest {
+	uint16_t n; /* buckets, 1..WIRE_DIGEST_MAX */
+	const uint8_t *h;
 };
 
 struct wire_msg {
@@ -94,6 +117,8 @@ struct wire_msg {
 		struct wire_accuse accuse; /* SUSPECT and DEAD */
 		struct wire_discover discover;
 		struct wire_pushpull pushpull;
+		struct wire_app app; /* APP and APP_STATE */
+		struct wire_digest digest;
 	} u;
 };
 
@@ -129,5 +154,9 @@ int wire_open(struct wire_reader *r, const uint8_t *buf, size_t len);
  * tags, an unknown state or flag bit), -EPROTO (an unknown message type). On an error the
  * reader does not advance: the rest of the input is to be dropped. */
 int wire_get(struct wire_reader *r, struct wire_msg *m);
+
+/* Bucket i of a digest, and the bytes to encode one from values (out may be h). */
+uint32_t wire_digest_at(const struct wire_digest *d, uint16_t i);
+void wire_digest_pack(uint8_t *out, const uint32_t *h, uint16_t n);
 
 #endif

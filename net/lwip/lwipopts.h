@@ -64,8 +64,8 @@ void sys_arch_check_core_locked(void);
 #define MEMP_NUM_PBUF 512 /* PBUF_REF/ROM headers: lwiperf sends one per 1460 bytes */
 #define MEMP_NUM_RAW_PCB 4
 #define MEMP_NUM_UDP_PCB 16
-#define MEMP_NUM_TCP_PCB 32
-#define MEMP_NUM_TCP_PCB_LISTEN 8
+#define MEMP_NUM_TCP_PCB 64
+#define MEMP_NUM_TCP_PCB_LISTEN 16
 #define MEMP_NUM_TCP_SEG TCP_SND_QUEUELEN
 #define MEMP_NUM_REASSDATA 8
 #define MEMP_NUM_FRAG_PBUF 16

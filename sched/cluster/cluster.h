@@ -163,7 +163,8 @@ struct cluster_stats {
 
 enum cluster_effect_kind {
 	CLUSTER_EFFECT_BROADCAST, /* gossip_app_broadcast(key, data, len) */
-	CLUSTER_EFFECT_SEND,	  /* gossip_app_send(node, data, len), and broadcast too */
+	CLUSTER_EFFECT_SEND,	  /* gossip_app_send(node, data, len): the direct datagram only;
+				     the same record is also in a BROADCAST effect */
 	CLUSTER_EFFECT_START,	  /* start instance `inst` of job `job` here; report back */
 	CLUSTER_EFFECT_KILL,	  /* kill the local task running `inst`; report back */
 };

@@ -10,10 +10,17 @@
  *   2  a datagram of raw bytes, envelope and all
  *   3  time passes: the first two bytes are milliseconds, then gossip_tick
  *   4  local updates: the bytes as tags, their first bytes as resources
- * After every record the outputs are drained and checked: each datagram is at most
- * udp_max bytes, opens under the key and decodes completely into datagram messages; each
- * stream frame's prefix tells its length, and it opens into PUSHPULL then `count` STATEs.
- * Each event names a member. Violations abort(). */
+ *   5  the application channel: by the first byte, a broadcast (key from the second, the
+ *      rest as data), a direct send to a member picked by the second byte, or a keyring
+ *      change that keeps our key first (and adds or drops a second one)
+ * The core has an application state function (part of the input's first record), so
+ * frames carry application state. After every record the outputs are drained and
+ * checked: each datagram is at most udp_max bytes, opens under the key and decodes
+ * completely into datagram messages; each stream frame's prefix tells its length, and it
+ * opens into PUSHPULL, `count` STATEs, at most one DIGEST, then APP_STATEs. Each event
+ * names a member; each application input names its sender and fits its bounds.
+ * Violations abort(). */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +38,7 @@
 #define REC_HDR 3
 #define TAGS_TEXT_MAX 300 /* a little over GOSSIP_TAGS_MAX, so too long is tried too */
 
-enum { REC_UDP, REC_STREAM, REC_RAW, REC_TICK, REC_LOCAL, RECS };
+enum { REC_UDP, REC_STREAM, REC_RAW, REC_TICK, REC_LOCAL, REC_APP, RECS };
 
 static struct gossip_keyring kr;
 static struct gossip_config cfg;
@@ -58,7 +65,9 @@ static void check_datagram(const struct gossip_out *o)
 	check(n >= 0, "the core's datagram does not open");
 	check(wire_open(&r, plain, n) == 0, "the core's datagram has a bad version");
 	while ((rc = wire_get(&r, &m)) == 1)
-		check(m.type != WIRE_PUSHPULL && m.type != WIRE_STATE, "push-pull in a datagram");
+		check(m.type != WIRE_PUSHPULL && m.type != WIRE_STATE && m.type != WIRE_DIGEST &&
+			      m.type != WIRE_APP_STATE,
+		      "push-pull in a datagram");
 	check(rc == 0, "the core's datagram does not decode");
 }
 
@@ -67,9 +76,10 @@ static void check_frame(const struct gossip_out *o)
 {
 	struct wire_reader r;
 	struct wire_msg m;
-	uint32_t count, i;
+	uint32_t count, i, digests = 0;
 	uint8_t *p;
 	long n;
+	int rc;
 
 	check(o->len >= 4, "frame without its prefix");
 	check(gossip_frame_len(o->data) == (long)(o->len - 4), "frame prefix disagrees");
@@ -83,14 +93,36 @@ static void check_frame(const struct gossip_out *o)
 	for (i = 0; i < count; i++)
 		check(wire_get(&r, &m) == 1 && m.type == WIRE_STATE,
 		      "frame: fewer STATEs than count");
-	check(wire_get(&r, &m) == 0, "frame: more after the STATEs");
+	while ((rc = wire_get(&r, &m)) == 1 && m.type == WIRE_DIGEST)
+		check(!digests++, "frame: two DIGESTs");
+	for (; rc == 1; rc = wire_get(&r, &m))
+		check(m.type == WIRE_APP_STATE && strcmp(m.u.app.origin, "fuzz-self") == 0,
+		      "frame: more after the STATEs than a DIGEST and our APP_STATEs");
+	check(rc == 0, "frame: does not decode");
 	free(p);
+}
+
+static volatile uint8_t sink;
+
+/* The application's state: a few bytes of the input. */
+static uint8_t app_state_bytes[64];
+static size_t app_state_len;
+static uint8_t *app_state(void *ctx, size_t *len)
+{
+	uint8_t *p = malloc(app_state_len ? app_state_len : 1);
+
+	if (!p)
+		return NULL;
+	memcpy(p, app_state_bytes, app_state_len);
+	*len = app_state_len;
+	return p;
 }
 
 static void drain(struct gossip *g)
 {
 	struct gossip_out o;
 	struct gossip_event ev;
+	struct gossip_app_in in;
 
 	while (gossip_next_out(g, &o)) {
 		if (o.kind == GOSSIP_OUT_STREAM)
@@ -101,7 +133,48 @@ static void drain(struct gossip *g)
 	while (gossip_next_event(g, &ev))
 		check(ev.name[0] != 0 && strlen(ev.name) <= GOSSIP_NAME_MAX,
 		      "event without a name");
+	while (gossip_next_app(g, &in)) {
+		check(in.from[0] != 0 && strlen(in.from) <= GOSSIP_NAME_MAX &&
+			      strcmp(in.from, "fuzz-self") != 0,
+		      "application input without a sender, or from ourselves");
+		check(in.kind == GOSSIP_APP_STATE || in.len <= GOSSIP_APP_MAX,
+		      "application message over GOSSIP_APP_MAX");
+		check(in.len == 0 || in.data != NULL, "application input without its data");
+		if (in.len)
+			sink ^= in.data[0] ^ in.data[in.len - 1]; /* ASan: all of it is readable */
+	}
 	check(gossip_member_count(g) >= 1, "self is gone");
+}
+
+static void app(struct gossip *g, const uint8_t *p, size_t n, uint64_t now)
+{
+	struct gossip_keyring two = kr;
+	struct gossip_member m;
+	int rc;
+
+	if (n < 2)
+		return;
+	switch (p[0] % 3) {
+	case 0:
+		rc = gossip_app_broadcast(g, p[1], p + 2, n - 2);
+		check(rc == 0 || rc == -ENOBUFS || rc == -EMSGSIZE, "app_broadcast: odd error");
+		check(rc != -EMSGSIZE || n - 2 > GOSSIP_APP_MAX, "app_broadcast: fitting refused");
+		break;
+	case 1:
+		gossip_member_at(g, p[1] % gossip_member_count(g), &m);
+		rc = gossip_app_send(g, m.name, p + 2, n - 2, now);
+		check(rc == 0 || rc == -ENOENT || rc == -EINVAL || rc == -EMSGSIZE,
+		      "app_send: odd error");
+		break;
+	default:
+		if (p[1] & 1) {
+			two.n = 2;
+			two.len[1] = 16;
+			memset(two.key[1], p[1], 16);
+		}
+		check(gossip_set_keyring(g, &two) == 0, "set_keyring refused a good keyring");
+		break;
+	}
 }
 
 static void record(struct gossip *g, int kind, const uint8_t *p, size_t n, uint64_t *now,
@@ -149,6 +222,9 @@ static void record(struct gossip *g, int kind, const uint8_t *p, size_t n, uint6
 		}
 		gossip_set_resources(g, &res, *now);
 		break;
+	case REC_APP:
+		app(g, p, n, *now);
+		break;
 	}
 }
 
@@ -176,6 +252,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	g = gossip_new(&cfg, &self, &kr, seed, now);
 	check(g != NULL, "gossip_new failed");
+	app_state_len = size >= 1 ? data[0] % sizeof app_state_bytes : 0;
+	memcpy(app_state_bytes, data, app_state_len < size ? app_state_len : size);
+	gossip_set_app_state(g, app_state, NULL);
 	check(gossip_join(g, &peer, 1, now) == 0, "gossip_join failed");
 	drain(g);
 	while (size >= REC_HDR) {

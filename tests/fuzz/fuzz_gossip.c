@@ -40,7 +40,7 @@ static void decode(const uint8_t *p, size_t n)
 {
 	struct wire_reader r;
 	struct wire_msg m;
-	static uint8_t out[1 << 16];
+	static uint8_t out[(1 << 16) + 8]; /* the largest message: 3 + 65535 bytes */
 	const uint8_t *at;
 	long len;
 	int rc;

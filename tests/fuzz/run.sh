@@ -74,4 +74,6 @@ mkdir -p "$T_DIR/corpus/elf"
 "${MAKE_FUZZ[@]}" build/userland/bin/hello build/userland/bin/hello-pie >"$T_DIR/elf-seeds.log" 2>&1 &&
 	cp build/userland/bin/hello build/userland/bin/hello-pie "$T_DIR/corpus/elf/"
 fuzz fuzz-elf fuzz_elf elf
+fuzz fuzz-cluster fuzz_cluster cluster # seeds its own corpus (tests/fuzz/fuzz_cluster.c)
+mkdir -p "$T_DIR/corpus/console" && printf '\x05help --json\r\nsubmit --count 3 --env A=1 "a b" hello\nupload 3 %064d\nabc\nlogs j1.0 -f\n' 0 >"$T_DIR/corpus/console/seed" && fuzz fuzz-console fuzz_console console
 exit 0

@@ -1,6 +1,6 @@
 /* seeds.c: writes the fuzzers' seed corpora, DIR/gossip for fuzz_gossip and DIR/core for
  * fuzz_core: one valid input per message type (in each of fuzz_gossip's modes), a
- * many-message datagram and a push-pull frame. Generated at run time, so no binary blobs
+ * many-message datagram, a push-pull frame, a digest exchange and application data. Generated at run time, so no binary blobs
  * are kept in the tree. */
 #include <errno.h>
 #include <stdio.h>
@@ -13,7 +13,8 @@
 #define KEY "ZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXp7fH1+f4CBgoM=" /* as in fuzz_gossip.c */
 #define CLUSTER "fuzz"
 #define SELF "fuzz-self" /* fuzz_core's node: pings and rumours about it matter */
-#define REC_TICK 3	 /* fuzz_core's record kinds: 0 datagram, 1 frame, 3 tick */
+#define REC_TICK 3	 /* fuzz_core's record kinds: 0 datagram, 1 frame, 3 tick, */
+#define REC_APP 5	 /* 5 the application channel */
 #define BUF_MAX 4096
 #define NMSG 10
 
@@ -131,6 +132,44 @@ static int core_seed(int kind, const uint8_t *b, size_t n)
 	return save("core", hdr, sizeof hdr, b, n);
 }
 
+/* node-b's broadcast and a direct message, as one datagram body. */
+static void app_msgs(uint8_t *b, size_t *nb)
+{
+	static const uint8_t data[] = "job table record";
+	struct wire_msg a[2];
+
+	memset(a, 0, sizeof a);
+	a[0].type = WIRE_APP;
+	strcpy(a[0].u.app.origin, "node-b");
+	a[0].u.app.seq = 7;
+	a[0].u.app.key = 0x1234;
+	a[0].u.app.data = data;
+	a[0].u.app.len = sizeof data - 1;
+	a[1] = a[0];
+	a[1].u.app.direct = true;
+	a[1].u.app.seq = 8;
+	*nb = body(b, a, 2);
+}
+
+/* A digest request with node-c's application state. */
+static void digest_frame(uint8_t *b, size_t *nb)
+{
+	static const uint8_t h[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+	static const uint8_t state[] = "whole job table";
+	struct wire_msg f[3];
+
+	memset(f, 0, sizeof f);
+	f[0].type = WIRE_PUSHPULL;
+	f[1].type = WIRE_DIGEST;
+	f[1].u.digest.n = 4;
+	f[1].u.digest.h = h;
+	f[2].type = WIRE_APP_STATE;
+	strcpy(f[2].u.app.origin, "node-c");
+	f[2].u.app.data = state;
+	f[2].u.app.len = sizeof state - 1;
+	*nb = body(b, f, 3);
+}
+
 /* A life story for fuzz_core: a push-pull brings three members, time passes, one is
  * suspected, then declared dead, then the node itself is declared dead. */
 static int core_story(const struct wire_msg *m)
@@ -158,6 +197,12 @@ static int core_story(const struct wire_msg *m)
 	nb = body(b, &m[5], 1); /* node-d suspected */
 	n += rec(story + n, 0, b, nb);
 	n += rec(story + n, REC_TICK, five, sizeof five);
+	app_msgs(b, &nb); /* node-b broadcasts, and so do we */
+	n += rec(story + n, 0, b, nb);
+	n += rec(story + n, REC_APP, (const uint8_t *)"\0\7hello", 7);
+	n += rec(story + n, REC_APP, (const uint8_t *)"\1\1direct", 8);
+	digest_frame(b, &nb); /* a digest exchange asked of us */
+	n += rec(story + n, 1, b, nb);
 	nb = body(b, &m[6], 1); /* this node declared dead */
 	n += rec(story + n, 0, b, nb);
 	n += rec(story + n, REC_TICK, sec, sizeof sec);
@@ -190,6 +235,12 @@ int main(int argc, char **argv)
 		return 1;
 	n = body(b, &m[8], 2); /* a push-pull with one member */
 	if (!n || gossip_seeds(&kr, b, n) || core_seed(1, b, n) || core_story(m))
+		return 1;
+	app_msgs(b, &n);
+	if (!n || gossip_seeds(&kr, b, n) || core_seed(0, b, n))
+		return 1;
+	digest_frame(b, &n);
+	if (!n || gossip_seeds(&kr, b, n) || core_seed(1, b, n))
 		return 1;
 	printf("seeds: %d files in %s\n", nfile, dir);
 	return 0;

@@ -31,9 +31,8 @@
 #include "tests/sim/sim.h"
 
 #define MS 1000ull
-#define FIRST_PROBE_ROUNDS 5  /* rounds until some member probes a given one: P(none) ~ e^-5 */
-#define PUSHPULL_SCALE_MIN 32 /* push-pull interval scales up above this many members */
-#define CRASH_GAP_ROUNDS 3    /* probe intervals between two crashes (plus a random phase) */
+#define FIRST_PROBE_ROUNDS 5 /* rounds until some member probes a given one: P(none) ~ e^-5 */
+#define CRASH_GAP_ROUNDS 3   /* probe intervals between two crashes (plus a random phase) */
 
 struct args {
 	const char *scenario;
@@ -83,22 +82,21 @@ struct bounds {
 static void bounds(const struct gossip_config *c, uint32_t n, uint32_t spread, struct bounds *b)
 {
 	double lg = n > 1 ? log10((double)n) : 0;
-	uint64_t rounds = (uint64_t)ceil(log10((double)n + 1)), scale = 1;
+	uint64_t rounds = (uint64_t)ceil(log10((double)n + 1));
 
 	b->susp_min = (uint64_t)(c->suspicion_mult * (lg > 1 ? lg : 1) * c->probe_interval_ms);
 	b->susp_max = c->suspicion_max_mult * b->susp_min;
 	/* A rumour is sent retransmit_mult x ceil(log10(N + 1)) times, one per gossip round. */
 	b->dissem = (uint64_t)c->retransmit_mult * rounds * c->gossip_interval_ms;
-	if (n > PUSHPULL_SCALE_MIN)
-		scale = (uint64_t)ceil(log2((double)n) - log2(PUSHPULL_SCALE_MIN)) + 1;
-	b->pushpull = c->pushpull_interval_ms * scale;
+	/* Digest anti-entropy costs the same at any size: the interval does not scale. */
+	b->pushpull = c->pushpull_interval_ms;
 	/* Someone probes the crashed node, the probe round fails, the suspicion runs out at
 	 * the latest at its maximum, and the declaration spreads. */
 	b->detect = FIRST_PROBE_ROUNDS * c->probe_interval_ms + c->probe_interval_ms + b->susp_max +
 		    b->dissem;
 	/* Every node has push-pulled with a seed by the end of the spread; what the seeds
 	 * did not know yet spreads by gossip, or at the latest by anti-entropy: a first
-	 * push-pull at a random point of the base interval, the next a scaled one later. */
+	 * push-pull at a random point of the interval, the next one interval later. */
 	b->join = spread + c->pushpull_interval_ms + b->pushpull + b->dissem;
 	/* After a heal, the sides meet again through push-pull and gossip. */
 	b->heal = b->pushpull + b->dissem;
@@ -224,7 +222,7 @@ static void load(struct sim *s, uint32_t window_s, uint64_t pushpull_ms)
 	kvd("stream_bytes_per_node_s", fb / secs / up);
 	kvd("stream_frames_per_node_s", fr / secs / up);
 	kvd("bytes_per_node_s", (by + fb) / secs / up);
-	/* Push-pull comes once per (scaled) interval: a window shorter than that catches
+	/* Push-pull comes once per interval: a window shorter than that catches
 	 * too many or too few. Each node sends about two frames per interval (its own
 	 * request and one reply), so this is the long-run figure. */
 	if (fr && pp > 0)

@@ -507,6 +507,10 @@ static void test_gossip_keys_valid(void **state)
 
 	assert_int_equal(parse("gossip=0"), 0);
 	assert_false(c.gossip);
+	/* The unauthenticated diagnostic services are off unless asked for. */
+	assert_false(c.net_diag);
+	assert_int_equal(parse("net.diag=1"), 0);
+	assert_true(c.net_diag);
 	/* Empty lists: no seeds (discovery), no tags. */
 	assert_int_equal(parse("seeds= tags="), 0);
 	assert_int_equal(c.nseeds, 0);
@@ -746,6 +750,91 @@ static void test_task_keys(void **state)
 	assert_true(msg_has("'task.mem'", "512K"));
 }
 
+#define PSK32 "00112233445566778899aabbccddeeff00112233445566778899AABBCCDDEEFF"
+
+static void test_console_keys(void **state)
+{
+	config_defaults(&c);
+	assert_int_equal(c.npsk, 0);
+	assert_false(c.console_insecure);
+	assert_int_equal(c.console_idle, CONFIG_DEFAULT_CONSOLE_IDLE);
+	assert_int_equal(c.console_max, CONFIG_DEFAULT_CONSOLE_MAX);
+	assert_true(c.metrics);
+
+	assert_int_equal(parse("console.psk=alice:" PSK32
+			       " console.psk=bob:000102030405060708090a0b0c0d0e0f "
+			       "console.insecure console.idle=30 console.max=2 metrics=0"),
+			 0);
+	assert_int_equal(c.npsk, 2);
+	assert_string_equal(c.console_psk[0].identity, "alice");
+	assert_int_equal(c.console_psk[0].key_len, 32);
+	assert_int_equal(c.console_psk[0].key[0], 0x00);
+	assert_int_equal(c.console_psk[0].key[1], 0x11);
+	assert_int_equal(c.console_psk[0].key[31], 0xff); /* upper-case hex */
+	assert_string_equal(c.console_psk[1].identity, "bob");
+	assert_int_equal(c.console_psk[1].key_len, 16);
+	assert_int_equal(c.console_psk[1].key[15], 0x0f);
+	assert_true(c.console_insecure);
+	assert_int_equal(c.console_idle, 30);
+	assert_int_equal(c.console_max, 2);
+	assert_false(c.metrics);
+}
+
+static void test_bad_console_keys(void **state)
+{
+	/* Each bad psk is refused, counted, named, and its key never echoed. */
+	static const char *const bad[] = {
+		"console.psk=" PSK32,				      /* no identity */
+		"console.psk=:" PSK32,				      /* empty identity */
+		"console.psk=alice:",				      /* empty key */
+		"console.psk=alice:0011223344556677",		      /* 8 bytes: too short */
+		"console.psk=alice:00112233445566778899aabbccddeef",  /* odd digits */
+		"console.psk=alice:00112233445566778899aabbccddeeXX", /* not hex */
+		"console.psk=a_very_long_identity_over_31_bytes:" PSK32,
+		"console.psk=al\x01ice:" PSK32,
+		"console.psk=alice:" PSK32 PSK32 "00", /* 65 bytes */
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_int_equal(parse(bad[i]), 1);
+		assert_int_equal(c.npsk, 0);
+		assert_true(msg_has("'console.psk'", 0));
+		assert_false(msg_has("00112233", 0));
+	}
+	/* A control byte in the identity. */
+	assert_int_equal(parse("console.psk=al\x01ice:" PSK32), 1);
+	char line[256];
+	snprintf(line, sizeof line, "console.psk=al%cice:%s", 1, PSK32);
+	assert_int_equal(parse(line), 1);
+	assert_int_equal(c.npsk, 0);
+
+	/* The same identity twice: the first stays. */
+	assert_int_equal(parse("console.psk=alice:" PSK32 " console.psk=alice:" PSK32), 1);
+	assert_int_equal(c.npsk, 1);
+	assert_true(msg_has("twice", 0));
+
+	/* More than CONFIG_PSK_MAX. */
+	char many[2048] = "";
+	for (int i = 0; i < CONFIG_PSK_MAX + 1; i++) {
+		char w[128];
+		snprintf(w, sizeof w, "console.psk=u%d:%s ", i, PSK32);
+		strcat(many, w);
+	}
+	assert_int_equal(parse(many), 1);
+	assert_int_equal(c.npsk, CONFIG_PSK_MAX);
+	assert_true(msg_has("more than", 0));
+
+	assert_int_equal(parse("console.idle=4 console.idle=86401 console.idle=x console.max=0 "
+			       "console.max=65 console.insecure=maybe metrics=2 console.psk"),
+			 8);
+	assert_int_equal(c.console_idle, CONFIG_DEFAULT_CONSOLE_IDLE);
+	assert_int_equal(c.console_max, CONFIG_DEFAULT_CONSOLE_MAX);
+	assert_false(c.console_insecure);
+	assert_true(c.metrics);
+	assert_true(msg_has("'console.idle'", 0));
+	assert_true(msg_has("'console.max'", 0));
+	assert_true(msg_has("'metrics'", 0));
+}
+
 static void test_bad_task_keys(void **state)
 {
 	static const char *const bad[] = {
@@ -812,6 +901,8 @@ int main(void)
 		cmocka_unit_test(test_null_callback),
 		cmocka_unit_test(test_task_keys),
 		cmocka_unit_test(test_bad_task_keys),
+		cmocka_unit_test(test_console_keys),
+		cmocka_unit_test(test_bad_console_keys),
 		cmocka_unit_test(test_gossip_keys_valid),
 		cmocka_unit_test(test_bad_seeds),
 		cmocka_unit_test(test_bad_key),

@@ -1,4 +1,4 @@
-/* sources: net/gossip/swim.c net/gossip/members.c net/gossip/bcast.c net/gossip/susp.c net/gossip/sync.c net/gossip/out.c net/gossip/probe.c net/gossip/config.c net/gossip/wire.c net/gossip/keyring.c tests/host/gossip_port.c */
+/* sources: net/gossip/swim.c net/gossip/members.c net/gossip/bcast.c net/gossip/susp.c net/gossip/sync.c net/gossip/out.c net/gossip/app.c net/gossip/probe.c net/gossip/config.c net/gossip/wire.c net/gossip/keyring.c tests/host/gossip_port.c */
 /* test_swim.c: the gossip core's state machine end to end: several real cores on a tiny
  * in-test network (test_swim_net.h) joining, probing, suspecting, declaring, refuting,
  * restarting, leaving and healing, with links cut and nodes crashed by hand. */

@@ -1,4 +1,4 @@
-/* sources: net/gossip/swim.c net/gossip/members.c net/gossip/bcast.c net/gossip/susp.c net/gossip/sync.c net/gossip/out.c net/gossip/probe.c net/gossip/config.c net/gossip/wire.c net/gossip/keyring.c tests/host/gossip_port.c */
+/* sources: net/gossip/swim.c net/gossip/members.c net/gossip/bcast.c net/gossip/susp.c net/gossip/sync.c net/gossip/out.c net/gossip/app.c net/gossip/probe.c net/gossip/config.c net/gossip/wire.c net/gossip/keyring.c tests/host/gossip_port.c */
 /* test_swim_input.c: the gossip core fed crafted datagrams and frames: precedence of
  * rumours by incarnation, stale and replayed ones, address changes, self-refutation,
  * dynamic suspicion timing, reclaim of the dead, push-pull merge rules, the broadcast

@@ -209,6 +209,96 @@ static void golden_bytes(void **state)
 	assert_int_equal(buf[0], WIRE_VERSION);
 }
 
+/* The APP bytes PROTOCOL.md shows; APP, APP_STATE and DIGEST round trips; their bad
+ * fields refused. */
+static void app_golden_bytes(void **state)
+{
+	static const uint8_t app[] = {11, 0, 17, 1, 'a', 0, 0, 0, 0,   5,
+				      1,  2, 3,	 4, 5,	 6, 7, 8, 'h', 'i'};
+	static const uint8_t h[8] = {0xde, 0xad, 0xbe, 0xef, 0, 0, 0, 1};
+	static uint8_t big[GOSSIP_APP_MAX + 1];
+	struct wire_msg m, back;
+	struct wire_reader r;
+	uint8_t buf[2048];
+	long n;
+
+	memset(&m, 0, sizeof m);
+	m.type = WIRE_APP;
+	strcpy(m.u.app.origin, "a");
+	m.u.app.seq = 5;
+	m.u.app.key = 0x0102030405060708ull;
+	m.u.app.data = (const uint8_t *)"hi";
+	m.u.app.len = 2;
+	assert_int_equal(wire_encode(&m, buf, sizeof buf), sizeof app);
+	assert_memory_equal(buf, app, sizeof app);
+	buf[0] = WIRE_VERSION;
+	memcpy(buf + 1, app, sizeof app);
+	assert_int_equal(wire_open(&r, buf, 1 + sizeof app), 0);
+	assert_int_equal(wire_get(&r, &back), 1);
+	assert_string_equal(back.u.app.origin, "a");
+	assert_false(back.u.app.direct);
+	assert_int_equal(back.u.app.seq, 5);
+	assert_true(back.u.app.key == 0x0102030405060708ull);
+	assert_int_equal(back.u.app.len, 2);
+	assert_memory_equal(back.u.app.data, "hi", 2);
+	assert_ptr_equal(back.u.app.data, buf + 1 + sizeof app - 2); /* by reference */
+	buf[1 + 5] = 0x02;					     /* an unknown flag */
+	assert_int_equal(wire_open(&r, buf, 1 + sizeof app), 0);
+	assert_int_equal(wire_get(&r, &back), -EINVAL);
+
+	/* Data over GOSSIP_APP_MAX: refused both ways. */
+	m.u.app.data = big;
+	m.u.app.len = GOSSIP_APP_MAX + 1;
+	assert_int_equal(wire_size(&m), -EINVAL);
+	m.u.app.len = GOSSIP_APP_MAX;
+	n = wire_encode(&m, buf + 1, sizeof buf - 1);
+	assert_int_equal(n, 3 + 14 + 1 + GOSSIP_APP_MAX);
+	buf[2] = (uint8_t)((n - 3 + 1) >> 8); /* one byte more of data */
+	buf[3] = (uint8_t)(n - 3 + 1);
+	assert_int_equal(wire_open(&r, buf, (size_t)n + 2), 0);
+	assert_int_equal(wire_get(&r, &back), -EINVAL);
+
+	/* APP_STATE: a sender and bytes. */
+	memset(&m, 0, sizeof m);
+	m.type = WIRE_APP_STATE;
+	strcpy(m.u.app.origin, "node-b");
+	m.u.app.data = (const uint8_t *)"table";
+	m.u.app.len = 5;
+	n = wire_encode(&m, buf + 1, sizeof buf - 1);
+	assert_int_equal(n, 3 + 7 + 5);
+	assert_int_equal(wire_open(&r, buf, (size_t)n + 1), 0);
+	assert_int_equal(wire_get(&r, &back), 1);
+	assert_string_equal(back.u.app.origin, "node-b");
+	assert_int_equal(back.u.app.len, 5);
+	assert_memory_equal(back.u.app.data, "table", 5);
+	m.u.app.data = NULL;
+	assert_int_equal(wire_size(&m), -EINVAL);
+
+	/* DIGEST: buckets of big-endian u32. */
+	memset(&m, 0, sizeof m);
+	m.type = WIRE_DIGEST;
+	m.u.digest.n = 2;
+	m.u.digest.h = h;
+	n = wire_encode(&m, buf + 1, sizeof buf - 1);
+	assert_int_equal(n, 3 + 2 + 8);
+	assert_int_equal(buf[4], 0);
+	assert_int_equal(buf[5], 2);
+	assert_int_equal(wire_open(&r, buf, (size_t)n + 1), 0);
+	assert_int_equal(wire_get(&r, &back), 1);
+	assert_int_equal(back.u.digest.n, 2);
+	assert_int_equal(wire_digest_at(&back.u.digest, 0), 0xdeadbeef);
+	assert_int_equal(wire_digest_at(&back.u.digest, 1), 1);
+	buf[5] = 3; /* three buckets promised, two present */
+	assert_int_equal(wire_open(&r, buf, (size_t)n + 1), 0);
+	assert_int_equal(wire_get(&r, &back), -EMSGSIZE);
+	buf[5] = 0; /* none */
+	assert_int_equal(wire_get(&r, &back), -EINVAL);
+	m.u.digest.n = WIRE_DIGEST_MAX + 1;
+	assert_int_equal(wire_size(&m), -EINVAL);
+	m.u.digest.n = 0;
+	assert_int_equal(wire_size(&m), -EINVAL);
+}
+
 /* Cut every datagram at every byte, and every body at every byte with its length field
  * agreeing with the cut (so the body's own fields must notice): always -EMSGSIZE. */
 static void truncations(void **state)
@@ -275,7 +365,7 @@ static void oversized_fields(void **state)
 	m = s[2];
 	m.type = (enum wire_type)0;
 	assert_int_equal(wire_size(&m), -EINVAL);
-	m.type = (enum wire_type)(WIRE_STATE + 1);
+	m.type = (enum wire_type)(WIRE_DIGEST + 1);
 	assert_int_equal(wire_put(&w, &m), -EINVAL);
 
 	assert_int_equal(w.len, 1);
@@ -326,7 +416,7 @@ static void bad_fields(void **state)
 	assert_int_equal(decode1(buf, 1 + len, &m), -EINVAL);
 
 	/* Flag bits nobody defined. */
-	const uint8_t pp[] = {WIRE_VERSION, WIRE_PUSHPULL, 0, 5, 0x04, 0, 0, 0, 1};
+	const uint8_t pp[] = {WIRE_VERSION, WIRE_PUSHPULL, 0, 5, 0x08, 0, 0, 0, 1};
 	assert_int_equal(decode1(pp, sizeof pp, &m), -EINVAL);
 	const uint8_t pr[] = {WIRE_VERSION,
 			      WIRE_PING_REQ,
@@ -361,7 +451,7 @@ static void unknown_type_and_version(void **state)
 	struct wire_msg m;
 	struct wire_reader r;
 	const uint8_t t0[] = {WIRE_VERSION, 0, 0, 0};
-	const uint8_t t11[] = {WIRE_VERSION, WIRE_STATE + 1, 0, 1, 0};
+	const uint8_t t11[] = {WIRE_VERSION, WIRE_DIGEST + 1, 0, 1, 0};
 	const uint8_t tff[] = {WIRE_VERSION, 0xff, 0, 0};
 	const uint8_t v0[] = {0, WIRE_ACK, 0, 4, 0, 0, 0, 1};
 	const uint8_t v2[] = {WIRE_VERSION + 1, WIRE_ACK, 0, 4, 0, 0, 0, 1};
@@ -425,6 +515,7 @@ int main(void)
 		cmocka_unit_test(oversized_fields),
 		cmocka_unit_test(bad_fields),
 		cmocka_unit_test(unknown_type_and_version),
+		cmocka_unit_test(app_golden_bytes),
 		cmocka_unit_test(writer_full),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,423 @@
+/* agent_peer.c: the agents' node-to-node service on TCP AGENT_PEER_PORT: blobs and
+ * instance output for other nodes, and the client that asks for them.
+ *
+ * Protocol. One request and one response per connection. Each way a frame is a 4-byte
+ * big-endian length, then that many bytes sealed with gossip_seal under the cluster's
+ * keyring and name (members_keyring, members_local), so only members of the cluster can
+ * ask or answer. Plaintext of a request:
+ *   version (1) | op (1) | request id (8) | body
+ *     GET_BLOB    sha256 (32)
+ *     GET_OUTPUT  offset (8) | max (4) | name length (1) | name ("JOBID.SLOT#ATTEMPT")
+ * and of a response:
+ *   version (1) | op (1) | request id (8, echoed) | status (4, signed: 0 or -errno) | body
+ *     GET_BLOB    the blob's bytes
+ *     GET_OUTPUT  next offset (8) | ended (1) | the bytes
+ * Integers are big-endian. The echoed request id binds a response to its request; a blob
+ * is verified against its hash by agent_blob_put, so a node can serve only what it holds.
+ *
+ * Failure model: the server handles one connection at a time, every receive and send
+ * within PEER_IO_TIMEOUT_MS and the whole exchange within AGENT_FETCH_TIMEOUT_MS, so a
+ * silent or trickling peer holds it for seconds at most. A frame that is too long, does
+ * not open or does not decode is counted (agent_stats.peer_bad) and the connection
+ * closed. The client bounds its connect, its I/O and the whole exchange the same way. */
+#include <errno.h>
+#include <string.h>
+
+#include "kernel/heap.h"
+#include "kernel/log.h"
+#include "kernel/random.h"
+#include "kernel/thread.h"
+#include "lwip/sockets.h"
+#include "net/gossip/keyring.h"
+#include "net/members.h"
+#include "sched/agent_internal.h"
+
+#define NS_PER_MS 1000000ULL
+#define PEER_VERSION 1
+#define PEER_GET_BLOB 1
+#define PEER_GET_OUTPUT 2
+#define PEER_HEAD 10		/* version, op, request id */
+#define PEER_RESP_HEAD 14	/* and the status */
+#define PEER_REQ_MAX 128	/* plaintext of the largest request */
+#define PEER_IO_TIMEOUT_MS 2000 /* one connect, receive or send */
+#define PEER_BACKOFF_MS 50	/* after an accept that failed at once */
+#define PEER_BACKLOG 4
+#define PEER_MEMBERS_MAX 256 /* members tried for a blob */
+#define AGENT_FETCH_ROUNDS 2 /* passes over the members before a fetch fails */
+
+static void put_be(uint8_t *p, uint64_t v, int n)
+{
+	for (int i = n - 1; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static uint64_t get_be(const uint8_t *p, int n)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static struct sockaddr_in sin_of(uint32_t ip, uint16_t port)
+{
+	struct sockaddr_in a;
+	memset(&a, 0, sizeof a);
+	a.sin_len = sizeof a;
+	a.sin_family = AF_INET;
+	a.sin_port = lwip_htons(port);
+	a.sin_addr.s_addr = lwip_htonl(ip);
+	return a;
+}
+
+static void set_timeouts(int s)
+{
+	struct timeval tv = {.tv_sec = PEER_IO_TIMEOUT_MS / 1000,
+			     .tv_usec = (PEER_IO_TIMEOUT_MS % 1000) * 1000};
+	lwip_setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	lwip_setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+static int io_full(int s, uint8_t *p, size_t len, uint64_t deadline, bool rx)
+{
+	while (len) {
+		int r = rx ? lwip_recv(s, p, len, 0) : lwip_send(s, p, len, 0);
+		if (r <= 0 || agent_now_ms() > deadline)
+			return -EIO;
+		p += r;
+		len -= (size_t)r;
+	}
+	return 0;
+}
+
+/* The keyring and cluster name every frame is sealed under. */
+static int seal_keys(struct gossip_keyring *kr, char cluster[GOSSIP_CLUSTER_MAX + 1])
+{
+	struct members_local l;
+	if (members_local(&l) < 0 || members_keyring(kr) < 0)
+		return -ENODEV;
+	memcpy(cluster, l.cluster, GOSSIP_CLUSTER_MAX + 1);
+	return 0;
+}
+
+/* Seal plain and send it as one frame. */
+static int send_frame(int s, const uint8_t *plain, size_t n, uint64_t deadline)
+{
+	struct gossip_keyring kr;
+	char cluster[GOSSIP_CLUSTER_MAX + 1];
+	uint8_t nonce[GOSSIP_NONCE_LEN];
+	if (seal_keys(&kr, cluster) < 0)
+		return -ENODEV;
+	random_bytes(nonce, sizeof nonce);
+	size_t cap = 4 + n + GOSSIP_SEAL_OVERHEAD;
+	uint8_t *out = kmalloc(cap);
+	if (!out)
+		return -ENOMEM;
+	long sealed = gossip_seal(&kr, cluster, nonce, plain, n, out + 4, cap - 4);
+	int rc = -EINVAL;
+	if (sealed > 0) {
+		put_be(out, (uint64_t)sealed, 4);
+		rc = io_full(s, out, 4 + (size_t)sealed, deadline, false);
+	}
+	kfree(out);
+	return rc;
+}
+
+/* Receive one frame of at most max plaintext bytes and open it: its length and *plain (a
+ * heap buffer), -EIO (the connection failed), or -EBADMSG (too long or does not open). */
+static long recv_frame(int s, size_t max, uint8_t **plain, uint64_t deadline)
+{
+	uint8_t prefix[4];
+	struct gossip_keyring kr;
+	char cluster[GOSSIP_CLUSTER_MAX + 1];
+	if (io_full(s, prefix, 4, deadline, true) < 0)
+		return -EIO;
+	uint64_t len = get_be(prefix, 4);
+	if (len < GOSSIP_SEAL_OVERHEAD - GOSSIP_NONCE_LEN - GOSSIP_TAG_LEN ||
+	    len > max + GOSSIP_SEAL_OVERHEAD)
+		return -EBADMSG;
+	if (seal_keys(&kr, cluster) < 0)
+		return -EIO;
+	uint8_t *in = kmalloc(len), *out = kmalloc(len);
+	long rc = -ENOMEM;
+	if (in && out) {
+		rc = io_full(s, in, len, deadline, true) < 0 ? -EIO : 0;
+		if (rc == 0) {
+			rc = gossip_open(&kr, cluster, in, len, out, len);
+			if (rc < 0)
+				rc = -EBADMSG;
+		}
+	}
+	kfree(in);
+	if (rc < 0) {
+		kfree(out);
+		return rc;
+	}
+	*plain = out;
+	return rc;
+}
+
+/* ---- server ---- */
+
+long agent_peer_answer(const uint8_t *req, size_t n, uint8_t **resp)
+{
+	if (n < PEER_HEAD || req[0] != PEER_VERSION)
+		return -EBADMSG;
+	uint8_t *r = NULL;
+	size_t len = 0;
+	if (req[1] == PEER_GET_BLOB && n == PEER_HEAD + 32) {
+		const uint8_t *data;
+		size_t blen;
+		bool has = agent_blob_pin(req + PEER_HEAD, &data, &blen);
+		len = PEER_RESP_HEAD + (has ? blen : 0);
+		r = kmalloc(len);
+		if (r) {
+			put_be(r + 10, has ? 0 : (uint32_t)-ENOENT, 4);
+			if (has)
+				memcpy(r + PEER_RESP_HEAD, data, blen);
+		}
+		if (has)
+			agent_blob_unpin(req + PEER_HEAD);
+	} else if (req[1] == PEER_GET_OUTPUT && n >= PEER_HEAD + 13 &&
+		   n == PEER_HEAD + 13 + (size_t)req[PEER_HEAD + 12]) {
+		uint64_t off = get_be(req + PEER_HEAD, 8), next = off;
+		size_t max = get_be(req + PEER_HEAD + 8, 4), nlen = req[PEER_HEAD + 12];
+		char name[AGENT_INST_NAME_MAX + 1];
+		if (max > AGENT_OUTPUT_CHUNK)
+			max = AGENT_OUTPUT_CHUNK;
+		if (nlen > AGENT_INST_NAME_MAX)
+			return -EBADMSG;
+		memcpy(name, req + PEER_HEAD + 13, nlen);
+		name[nlen] = 0;
+		r = kmalloc(PEER_RESP_HEAD + 9 + max);
+		if (r) {
+			bool ended = false;
+			long got = agent_local_output(name, off, r + PEER_RESP_HEAD + 9, max, &next,
+						      &ended);
+			put_be(r + 10, got < 0 ? (uint32_t)got : 0, 4);
+			put_be(r + PEER_RESP_HEAD, next, 8);
+			r[PEER_RESP_HEAD + 8] = ended;
+			len = PEER_RESP_HEAD + 9 + (got > 0 ? (size_t)got : 0);
+		}
+	} else {
+		return -EBADMSG;
+	}
+	if (!r)
+		return -ENOMEM;
+	memcpy(r, req, PEER_HEAD); /* version, op, request id echoed */
+	*resp = r;
+	return (long)len;
+}
+
+static void serve(int c)
+{
+	uint64_t deadline = agent_now_ms() + AGENT_FETCH_TIMEOUT_MS;
+	uint8_t *req, *resp;
+	set_timeouts(c);
+	long n = recv_frame(c, PEER_REQ_MAX, &req, deadline);
+	if (n == -EBADMSG)
+		AGENT_COUNT(peer_bad);
+	if (n < 0)
+		return;
+	AGENT_COUNT(peer_requests);
+	long len = agent_peer_answer(req, (size_t)n, &resp);
+	kfree(req);
+	if (len == -EBADMSG)
+		AGENT_COUNT(peer_bad);
+	if (len < 0)
+		return;
+	send_frame(c, resp, (size_t)len, deadline);
+	kfree(resp);
+}
+
+static void server(void *arg)
+{
+	(void)arg;
+	int s = lwip_socket(AF_INET, SOCK_STREAM, 0), one = 1;
+	struct sockaddr_in a = sin_of(0, AGENT_PEER_PORT);
+	if (s < 0 || lwip_setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+	    lwip_bind(s, (struct sockaddr *)&a, sizeof a) < 0 || lwip_listen(s, PEER_BACKLOG) < 0) {
+		kerror("cluster: peer service cannot listen on TCP %d; blobs and logs stay local",
+		       AGENT_PEER_PORT);
+		if (s >= 0)
+			lwip_close(s);
+		return;
+	}
+	for (;;) {
+		uint64_t t0 = agent_now_ms();
+		int c = lwip_accept(s, NULL, NULL);
+		if (c < 0) {
+			if (agent_now_ms() - t0 < PEER_BACKOFF_MS)
+				thread_sleep_ns(PEER_BACKOFF_MS * NS_PER_MS);
+			continue;
+		}
+		serve(c);
+		lwip_close(c);
+	}
+}
+
+void agent_peer_start(void)
+{
+	struct thread *t = thread_create("agent-peer", server, NULL, THREAD_ANY_CPU);
+	if (t)
+		thread_start(t);
+	else
+		kerror("cluster: no thread for the peer service");
+}
+
+/* ---- client ---- */
+
+static int connect_to(uint32_t ip)
+{
+	int s = lwip_socket(AF_INET, SOCK_STREAM, 0);
+	if (s < 0)
+		return -1;
+	struct sockaddr_in a = sin_of(ip, AGENT_PEER_PORT);
+	lwip_fcntl(s, F_SETFL, O_NONBLOCK);
+	lwip_connect(s, (struct sockaddr *)&a, sizeof a);
+	fd_set w;
+	FD_ZERO(&w);
+	FD_SET(s, &w);
+	struct timeval tv = {.tv_sec = PEER_IO_TIMEOUT_MS / 1000,
+			     .tv_usec = (PEER_IO_TIMEOUT_MS % 1000) * 1000};
+	int err = -1;
+	socklen_t errlen = sizeof err;
+	if (lwip_select(s + 1, NULL, &w, NULL, &tv) == 1 &&
+	    lwip_getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &errlen) == 0 && err == 0) {
+		lwip_fcntl(s, F_SETFL, 0);
+		set_timeouts(s);
+		return s;
+	}
+	lwip_close(s);
+	return -1;
+}
+
+/* One exchange with the node at ip: the response's plaintext (heap, *len bytes, header
+ * checked, status in *status) or NULL. */
+static uint8_t *call(uint32_t ip, uint8_t *req, size_t n, size_t max, size_t *len, int *status)
+{
+	uint64_t deadline = agent_now_ms() + AGENT_FETCH_TIMEOUT_MS;
+	uint64_t id = random_u64();
+	put_be(req + 2, id, 8);
+	int s = connect_to(ip);
+	if (s < 0)
+		return NULL;
+	uint8_t *resp = NULL;
+	long got = -EIO;
+	if (send_frame(s, req, n, deadline) == 0)
+		got = recv_frame(s, PEER_RESP_HEAD + max, &resp, deadline);
+	lwip_close(s);
+	if (got == -EBADMSG)
+		AGENT_COUNT(peer_bad);
+	if (got < 0)
+		return NULL;
+	if (got < PEER_RESP_HEAD || memcmp(resp, req, PEER_HEAD)) {
+		AGENT_COUNT(peer_bad);
+		kfree(resp);
+		return NULL;
+	}
+	*status = (int32_t)get_be(resp + 10, 4);
+	*len = (size_t)got;
+	return resp;
+}
+
+/* The address of an alive member by name: 0 when none. */
+static uint32_t addr_of(const char *node)
+{
+	struct members_entry *m = kmalloc(PEER_MEMBERS_MAX * sizeof *m);
+	uint32_t ip = 0;
+	if (!m)
+		return 0;
+	int n = members_snapshot(m, PEER_MEMBERS_MAX);
+	for (int i = 0; i < n && i < PEER_MEMBERS_MAX; i++)
+		if (!strcmp(m[i].name, node) && m[i].state <= GOSSIP_SUSPECT)
+			ip = m[i].addr.ip;
+	kfree(m);
+	return ip;
+}
+
+static int fetch_from(uint32_t ip, const uint8_t sha[32])
+{
+	uint8_t req[PEER_HEAD + 32] = {PEER_VERSION, PEER_GET_BLOB};
+	memcpy(req + PEER_HEAD, sha, 32);
+	size_t len;
+	int status;
+	uint8_t *resp = call(ip, req, sizeof req, AGENT_BLOB_MAX, &len, &status);
+	if (!resp)
+		return -EHOSTUNREACH;
+	int rc = status < 0 ? status
+			    : agent_blob_put(sha, resp + PEER_RESP_HEAD, len - PEER_RESP_HEAD);
+	if (rc == -EINVAL)
+		AGENT_COUNT(peer_bad); /* the bytes did not hash to the name */
+	kfree(resp);
+	return rc;
+}
+
+int agent_peer_fetch_blob(const uint8_t sha256[32], const char *first)
+{
+	struct members_entry *m = kmalloc(PEER_MEMBERS_MAX * sizeof *m);
+	struct members_local self;
+	if (!m || members_local(&self) < 0) {
+		kfree(m);
+		return -EHOSTUNREACH;
+	}
+	AGENT_COUNT(fetches);
+	int rc = -EHOSTUNREACH;
+	for (int round = 0; round < AGENT_FETCH_ROUNDS && rc < 0; round++) {
+		int n = members_snapshot(m, PEER_MEMBERS_MAX);
+		if (n > PEER_MEMBERS_MAX)
+			n = PEER_MEMBERS_MAX;
+		/* The uploader first, then everyone else alive, in the snapshot's order. */
+		for (int pass = 0; pass < 2 && rc < 0; pass++)
+			for (int i = 0; i < n && rc < 0; i++) {
+				bool is_first = first && !strcmp(m[i].name, first);
+				if (pass == 0 ? !is_first : is_first)
+					continue;
+				if (!strcmp(m[i].name, self.name) || m[i].state > GOSSIP_SUSPECT)
+					continue;
+				if (agent_blob_has(sha256))
+					rc = 0;
+				else if (fetch_from(m[i].addr.ip, sha256) == 0)
+					rc = 0;
+			}
+		if (rc < 0 && round + 1 < AGENT_FETCH_ROUNDS)
+			thread_sleep_ns(PEER_IO_TIMEOUT_MS / 4 * NS_PER_MS);
+	}
+	kfree(m);
+	if (rc < 0)
+		AGENT_COUNT(fetch_failed);
+	return rc;
+}
+
+long agent_peer_output(const char *node, const char *inst, uint64_t off, void *buf, size_t len,
+		       uint64_t *next, bool *ended)
+{
+	size_t nlen = strlen(inst);
+	uint32_t ip = addr_of(node);
+	if (!ip || nlen > AGENT_INST_NAME_MAX)
+		return -EHOSTUNREACH;
+	if (len > AGENT_OUTPUT_CHUNK)
+		len = AGENT_OUTPUT_CHUNK;
+	uint8_t req[PEER_REQ_MAX] = {PEER_VERSION, PEER_GET_OUTPUT};
+	put_be(req + PEER_HEAD, off, 8);
+	put_be(req + PEER_HEAD + 8, len, 4);
+	req[PEER_HEAD + 12] = (uint8_t)nlen;
+	memcpy(req + PEER_HEAD + 13, inst, nlen);
+	size_t rlen;
+	int status;
+	uint8_t *resp = call(ip, req, PEER_HEAD + 13 + nlen, 9 + len, &rlen, &status);
+	if (!resp)
+		return -EHOSTUNREACH;
+	long rc = status;
+	if (status == 0 && rlen >= PEER_RESP_HEAD + 9 && rlen - PEER_RESP_HEAD - 9 <= len) {
+		rc = (long)(rlen - PEER_RESP_HEAD - 9);
+		*next = get_be(resp + PEER_RESP_HEAD, 8);
+		*ended = resp[PEER_RESP_HEAD + 8] != 0;
+		memcpy(buf, resp + PEER_RESP_HEAD + 9, (size_t)rc);
+	} else if (status == 0) {
+		AGENT_COUNT(peer_bad);
+		rc = -EHOSTUNREACH;
+	}
+	kfree(resp);
+	return rc;
+}
