@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "kernel/hex.h"
 #include "kernel/printf.h"
 #include "net/gossip/keyring.h"
 
@@ -113,17 +114,6 @@ void config_defaults(struct config *c)
 	c->metrics = CONFIG_DEFAULT_METRICS;
 }
 
-static int hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /* console.psk=IDENTITY:HEXKEY: appended. The identity is printable, without ':' (it is
  * logged with every command and names the submitter); the key is an even number of hex
  * digits. The reason never quotes the value (it holds a secret). */
@@ -157,7 +147,7 @@ static int parse_psk(struct config *c, const char *v, char *why, size_t n)
 		return -1;
 	}
 	for (size_t i = 0; i < hexlen; i++) {
-		if (hexval(hex[i]) < 0) {
+		if (hex_digit(hex[i]) < 0) {
 			ksnprintf(why, n, "key holds a character that is not a hex digit");
 			return -1;
 		}
@@ -172,8 +162,7 @@ static int parse_psk(struct config *c, const char *v, char *why, size_t n)
 	struct config_psk *p = &c->console_psk[c->npsk++];
 	memcpy(p->identity, v, idlen);
 	p->identity[idlen] = 0;
-	for (size_t i = 0; i < hexlen / 2; i++)
-		p->key[i] = (uint8_t)(hexval(hex[2 * i]) << 4 | hexval(hex[2 * i + 1]));
+	hex_bytes(hex, hexlen / 2, p->key); /* checked above */
 	p->key_len = (uint8_t)(hexlen / 2);
 	return 0;
 }

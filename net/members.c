@@ -47,6 +47,7 @@
 #include "lwip/sockets.h"
 #include "lwip/tcpip.h"
 #include "net/gossip/port.h"
+#include "net/ksock.h"
 #include "net/net.h"
 
 #define NS_PER_MS 1000000ULL
@@ -110,28 +111,11 @@ static void ip_str(uint32_t ip, char buf[IP_STR_MAX])
 		  ip & 0xff);
 }
 
-static struct sockaddr_in sin_of(uint32_t ip, uint16_t port)
-{
-	struct sockaddr_in a;
-	memset(&a, 0, sizeof a);
-	a.sin_len = sizeof a;
-	a.sin_family = AF_INET;
-	a.sin_port = lwip_htons(port);
-	a.sin_addr.s_addr = lwip_htonl(ip);
-	return a;
-}
-
-static void set_timeout(int s, int opt, uint64_t ms)
-{
-	struct timeval tv = {.tv_sec = (long)(ms / 1000), .tv_usec = (long)(ms % 1000) * 1000};
-	lwip_setsockopt(s, SOL_SOCKET, opt, &tv, sizeof tv);
-}
-
 static void sleep_ms(uint64_t ms) { thread_sleep_ns(ms * NS_PER_MS); }
 
 static void udp_send(struct node *n, uint32_t ip, uint16_t port, const void *data, size_t len)
 {
-	struct sockaddr_in to = sin_of(ip, port);
+	struct sockaddr_in to = ksock_addr(ip, port);
 	lwip_sendto(n->udp, data, len, 0, (struct sockaddr *)&to, sizeof to);
 }
 
@@ -290,7 +274,7 @@ static void loop(void *arg)
 		if (wait > LOOP_WAIT_MAX_MS)
 			wait = LOOP_WAIT_MAX_MS;
 		if (wait != timeout) {
-			set_timeout(n->udp, SO_RCVTIMEO, wait);
+			ksock_timeout(n->udp, SO_RCVTIMEO, wait);
 			timeout = wait;
 		}
 		struct sockaddr_in from;
@@ -324,37 +308,11 @@ static void loop(void *arg)
 	}
 }
 
-/* Read or write exactly len bytes, each call within the socket's timeout and all of it
- * before deadline (ms), so a peer that trickles cannot hold the thread: 0 or -EIO. */
-static int read_full(int s, uint8_t *p, size_t len, uint64_t deadline)
-{
-	while (len) {
-		int r = lwip_recv(s, p, len, 0);
-		if (r <= 0 || now_ms() > deadline)
-			return -EIO;
-		p += r;
-		len -= (size_t)r;
-	}
-	return 0;
-}
-
-static int write_full(int s, const uint8_t *p, size_t len, uint64_t deadline)
-{
-	while (len) {
-		int r = lwip_send(s, p, len, 0);
-		if (r <= 0 || now_ms() > deadline)
-			return -EIO;
-		p += r;
-		len -= (size_t)r;
-	}
-	return 0;
-}
-
 /* One frame from s into a new buffer: its length, or a negative errno. */
 static long read_frame(int s, uint8_t **out, uint64_t deadline)
 {
 	uint8_t prefix[PREFIX_LEN];
-	if (read_full(s, prefix, sizeof prefix, deadline) < 0)
+	if (ksock_recv_all(s, prefix, sizeof prefix, deadline) < 0)
 		return -EIO;
 	long len = gossip_frame_len(prefix);
 	if (len < 0 || len > (long)MEMBERS_FRAME_MAX)
@@ -362,7 +320,7 @@ static long read_frame(int s, uint8_t **out, uint64_t deadline)
 	uint8_t *buf = kmalloc(len ? (size_t)len : 1);
 	if (!buf)
 		return -ENOMEM;
-	if (read_full(s, buf, (size_t)len, deadline) < 0) {
+	if (ksock_recv_all(s, buf, (size_t)len, deadline) < 0) {
 		kfree(buf);
 		return -EIO;
 	}
@@ -398,8 +356,8 @@ static int frame_in(struct node *n, struct gossip_addr from, const uint8_t *data
 
 static void serve(struct node *n, int c, struct gossip_addr from)
 {
-	set_timeout(c, SO_RCVTIMEO, MEMBERS_STREAM_TIMEOUT_MS);
-	set_timeout(c, SO_SNDTIMEO, MEMBERS_STREAM_TIMEOUT_MS);
+	ksock_timeout(c, SO_RCVTIMEO, MEMBERS_STREAM_TIMEOUT_MS);
+	ksock_timeout(c, SO_SNDTIMEO, MEMBERS_STREAM_TIMEOUT_MS);
 	uint8_t *frame, *reply;
 	size_t reply_len;
 	uint64_t deadline = now_ms() + MEMBERS_STREAM_TOTAL_MS;
@@ -412,7 +370,7 @@ static void serve(struct node *n, int c, struct gossip_addr from)
 	int rc = frame_in(n, from, frame, (size_t)len, &reply, &reply_len);
 	kfree(frame);
 	if (rc == 0 && reply_len)
-		write_full(c, reply, reply_len, now_ms() + MEMBERS_STREAM_TOTAL_MS);
+		ksock_send_all(c, reply, reply_len, now_ms() + MEMBERS_STREAM_TOTAL_MS);
 	kfree(reply);
 }
 
@@ -436,44 +394,16 @@ static void acceptor(void *arg)
 	}
 }
 
-/* Connect within MEMBERS_STREAM_TIMEOUT_MS: a connected blocking socket, or -1. */
-static int connect_to(struct gossip_addr to)
-{
-	int s = lwip_socket(AF_INET, SOCK_STREAM, 0);
-	if (s < 0)
-		return -1;
-	struct sockaddr_in a = sin_of(to.ip, to.port);
-	lwip_fcntl(s, F_SETFL, O_NONBLOCK);
-	/* Non-blocking: returns at once; select says when it is done, SO_ERROR how. */
-	lwip_connect(s, (struct sockaddr *)&a, sizeof a);
-	fd_set w;
-	FD_ZERO(&w);
-	FD_SET(s, &w);
-	struct timeval tv = {.tv_sec = MEMBERS_STREAM_TIMEOUT_MS / 1000,
-			     .tv_usec = (MEMBERS_STREAM_TIMEOUT_MS % 1000) * 1000};
-	int err = -1;
-	socklen_t errlen = sizeof err;
-	if (lwip_select(s + 1, NULL, &w, NULL, &tv) == 1 &&
-	    lwip_getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &errlen) == 0 && err == 0) {
-		lwip_fcntl(s, F_SETFL, 0);
-		set_timeout(s, SO_RCVTIMEO, MEMBERS_STREAM_TIMEOUT_MS);
-		set_timeout(s, SO_SNDTIMEO, MEMBERS_STREAM_TIMEOUT_MS);
-		return s;
-	}
-	lwip_close(s);
-	return -1;
-}
-
 /* One outgoing exchange: 0, or a negative errno when the core must hear it failed. */
 static int exchange(struct node *n, const struct job *j)
 {
-	int s = connect_to(j->to);
+	int s = ksock_connect(j->to.ip, j->to.port, MEMBERS_STREAM_TIMEOUT_MS);
 	if (s < 0)
 		return -ECONNREFUSED;
 	uint8_t *frame = 0, *reply;
 	size_t reply_len;
 	uint64_t deadline = now_ms() + MEMBERS_STREAM_TOTAL_MS;
-	int rc = write_full(s, j->data, j->len, deadline);
+	int rc = ksock_send_all(s, j->data, j->len, deadline);
 	long len = rc < 0 ? rc : read_frame(s, &frame, deadline);
 	lwip_close(s);
 	if (len < 0)
@@ -509,21 +439,19 @@ static void streamer(void *arg)
 
 static int open_sockets(struct node *n)
 {
-	struct sockaddr_in a = sin_of(n->o.bind_ip, n->o.self.port);
+	struct sockaddr_in a = ksock_addr(n->o.bind_ip, n->o.self.port);
 	int one = 1;
 	n->udp = lwip_socket(AF_INET, SOCK_DGRAM, 0);
-	n->tcp = lwip_socket(AF_INET, SOCK_STREAM, 0);
-	if (n->udp < 0 || n->tcp < 0)
+	if (n->udp < 0)
 		return -ENOMEM;
 	lwip_setsockopt(n->udp, SOL_SOCKET, SO_BROADCAST, &one, sizeof one);
-	lwip_setsockopt(n->tcp, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	if (lwip_bind(n->udp, (struct sockaddr *)&a, sizeof a) < 0 ||
-	    lwip_bind(n->tcp, (struct sockaddr *)&a, sizeof a) < 0)
+	if (lwip_bind(n->udp, (struct sockaddr *)&a, sizeof a) < 0)
 		return -EADDRINUSE;
-	if (lwip_listen(n->tcp, MEMBERS_STREAM_QUEUE) < 0)
-		return -ENOMEM;
+	n->tcp = ksock_listen(n->o.bind_ip, n->o.self.port, MEMBERS_STREAM_QUEUE);
+	if (n->tcp < 0)
+		return n->tcp;
 	/* accept() returns now and then, so the thread sees `stop`. */
-	set_timeout(n->tcp, SO_RCVTIMEO, LOOP_WAIT_MAX_MS);
+	ksock_timeout(n->tcp, SO_RCVTIMEO, LOOP_WAIT_MAX_MS);
 	return 0;
 }
 

@@ -20,6 +20,7 @@
 #include "kernel/time.h"
 #include "lwip/sockets.h"
 #include "net/console/server.h"
+#include "net/ksock.h"
 #include "net/members.h"
 #include "net/net.h"
 #include "sched/agent.h"
@@ -294,24 +295,6 @@ char *metrics_render(size_t *len)
 
 static uint64_t now_ms(void) { return time_ns() / NS_PER_MS; }
 
-static void set_timeout(int s, int opt, uint64_t ms)
-{
-	struct timeval tv = {.tv_sec = (long)(ms / 1000), .tv_usec = (long)(ms % 1000) * 1000};
-	lwip_setsockopt(s, SOL_SOCKET, opt, &tv, sizeof tv);
-}
-
-static void send_all(int s, const char *p, size_t len)
-{
-	uint64_t deadline = now_ms() + METRICS_TIMEOUT_MS;
-	while (len && now_ms() <= deadline) {
-		int r = lwip_send(s, p, len, 0);
-		if (r <= 0)
-			return;
-		p += r;
-		len -= (size_t)r;
-	}
-}
-
 static void reply(int s, const char *status, const char *type, const char *body, size_t len)
 {
 	char head[256];
@@ -319,8 +302,8 @@ static void reply(int s, const char *status, const char *type, const char *body,
 			  "HTTP/1.0 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
 			  "Connection: close\r\n\r\n",
 			  status, type, len);
-	send_all(s, head, (size_t)n);
-	send_all(s, body, len);
+	ksock_send_all(s, head, (size_t)n, now_ms() + METRICS_TIMEOUT_MS);
+	ksock_send_all(s, body, len, now_ms() + METRICS_TIMEOUT_MS);
 }
 
 static void reply_text(int s, const char *status, const char *msg)
@@ -414,8 +397,8 @@ static void server(void *arg)
 				thread_sleep_ns(ERROR_BACKOFF_MS * NS_PER_MS);
 			continue;
 		}
-		set_timeout(c, SO_RCVTIMEO, METRICS_TIMEOUT_MS);
-		set_timeout(c, SO_SNDTIMEO, METRICS_TIMEOUT_MS);
+		ksock_timeout(c, SO_RCVTIMEO, METRICS_TIMEOUT_MS);
+		ksock_timeout(c, SO_SNDTIMEO, METRICS_TIMEOUT_MS);
 		serve(c, buf);
 		lwip_close(c);
 	}
@@ -427,26 +410,16 @@ void metrics_start(void)
 		kinfo("metrics: off (metrics=0)");
 		return;
 	}
-	int s = lwip_socket(AF_INET, SOCK_STREAM, 0);
-	if (s < 0) {
+	int s = ksock_listen(INADDR_ANY, METRICS_PORT, LISTEN_BACKLOG);
+	if (s == -ENFILE) {
 		kerror("metrics: not started: no socket");
 		return;
 	}
-	int one = 1;
-	lwip_setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	struct sockaddr_in a;
-	memset(&a, 0, sizeof a);
-	a.sin_len = sizeof a;
-	a.sin_family = AF_INET;
-	a.sin_port = lwip_htons(METRICS_PORT);
-	a.sin_addr.s_addr = lwip_htonl(INADDR_ANY);
-	if (lwip_bind(s, (struct sockaddr *)&a, sizeof a) < 0 ||
-	    lwip_listen(s, LISTEN_BACKLOG) < 0) {
-		lwip_close(s);
+	if (s < 0) {
 		kerror("metrics: not started: cannot listen on %d", METRICS_PORT);
 		return;
 	}
-	set_timeout(s, SO_RCVTIMEO, ACCEPT_WAIT_MS);
+	ksock_timeout(s, SO_RCVTIMEO, ACCEPT_WAIT_MS);
 	struct thread *t = thread_create("metrics", server, (void *)(long)s, THREAD_ANY_CPU);
 	if (!t) {
 		lwip_close(s);

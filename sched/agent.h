@@ -9,9 +9,8 @@
  * Serial lines:
  *   cluster: scheduler on NAME, N jobs
  *   cluster: job ID (NAME) submitted by WHO: KIND x COUNT PROGRAM
- *   cluster: instance ID.SLOT placed on NODE            (by the coordinator, debug)
  *   cluster: instance ID.SLOT running as task T          (on the node that runs it)
- *   cluster: instance ID.SLOT exited with STATUS | failed: REASON | lost | stopped
+ *   cluster: instance ID.SLOT exited with STATUS | failed: REASON | stopped
  *   cluster: job ID first instance running MS ms after submission   (on the submitting node) */
 #ifndef SCHED_AGENT_H
 #define SCHED_AGENT_H

@@ -29,6 +29,7 @@
 #include "kernel/thread.h"
 #include "lwip/sockets.h"
 #include "net/gossip/keyring.h"
+#include "net/ksock.h"
 #include "net/members.h"
 #include "sched/agent_internal.h"
 
@@ -59,37 +60,6 @@ static uint64_t get_be(const uint8_t *p, int n)
 	return v;
 }
 
-static struct sockaddr_in sin_of(uint32_t ip, uint16_t port)
-{
-	struct sockaddr_in a;
-	memset(&a, 0, sizeof a);
-	a.sin_len = sizeof a;
-	a.sin_family = AF_INET;
-	a.sin_port = lwip_htons(port);
-	a.sin_addr.s_addr = lwip_htonl(ip);
-	return a;
-}
-
-static void set_timeouts(int s)
-{
-	struct timeval tv = {.tv_sec = PEER_IO_TIMEOUT_MS / 1000,
-			     .tv_usec = (PEER_IO_TIMEOUT_MS % 1000) * 1000};
-	lwip_setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-	lwip_setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-}
-
-static int io_full(int s, uint8_t *p, size_t len, uint64_t deadline, bool rx)
-{
-	while (len) {
-		int r = rx ? lwip_recv(s, p, len, 0) : lwip_send(s, p, len, 0);
-		if (r <= 0 || agent_now_ms() > deadline)
-			return -EIO;
-		p += r;
-		len -= (size_t)r;
-	}
-	return 0;
-}
-
 /* The keyring and cluster name every frame is sealed under. */
 static int seal_keys(struct gossip_keyring *kr, char cluster[GOSSIP_CLUSTER_MAX + 1])
 {
@@ -117,7 +87,7 @@ static int send_frame(int s, const uint8_t *plain, size_t n, uint64_t deadline)
 	int rc = -EINVAL;
 	if (sealed > 0) {
 		put_be(out, (uint64_t)sealed, 4);
-		rc = io_full(s, out, 4 + (size_t)sealed, deadline, false);
+		rc = ksock_send_all(s, out, 4 + (size_t)sealed, deadline);
 	}
 	kfree(out);
 	return rc;
@@ -130,7 +100,7 @@ static long recv_frame(int s, size_t max, uint8_t **plain, uint64_t deadline)
 	uint8_t prefix[4];
 	struct gossip_keyring kr;
 	char cluster[GOSSIP_CLUSTER_MAX + 1];
-	if (io_full(s, prefix, 4, deadline, true) < 0)
+	if (ksock_recv_all(s, prefix, 4, deadline) < 0)
 		return -EIO;
 	uint64_t len = get_be(prefix, 4);
 	if (len < GOSSIP_SEAL_OVERHEAD - GOSSIP_NONCE_LEN - GOSSIP_TAG_LEN ||
@@ -141,7 +111,7 @@ static long recv_frame(int s, size_t max, uint8_t **plain, uint64_t deadline)
 	uint8_t *in = kmalloc(len), *out = kmalloc(len);
 	long rc = -ENOMEM;
 	if (in && out) {
-		rc = io_full(s, in, len, deadline, true) < 0 ? -EIO : 0;
+		rc = ksock_recv_all(s, in, len, deadline) < 0 ? -EIO : 0;
 		if (rc == 0) {
 			rc = gossip_open(&kr, cluster, in, len, out, len);
 			if (rc < 0)
@@ -213,7 +183,8 @@ static void serve(int c)
 {
 	uint64_t deadline = agent_now_ms() + AGENT_FETCH_TIMEOUT_MS;
 	uint8_t *req, *resp;
-	set_timeouts(c);
+	ksock_timeout(c, SO_RCVTIMEO, PEER_IO_TIMEOUT_MS);
+	ksock_timeout(c, SO_SNDTIMEO, PEER_IO_TIMEOUT_MS);
 	long n = recv_frame(c, PEER_REQ_MAX, &req, deadline);
 	if (n == -EBADMSG)
 		AGENT_COUNT(peer_bad);
@@ -233,14 +204,10 @@ static void serve(int c)
 static void server(void *arg)
 {
 	(void)arg;
-	int s = lwip_socket(AF_INET, SOCK_STREAM, 0), one = 1;
-	struct sockaddr_in a = sin_of(0, AGENT_PEER_PORT);
-	if (s < 0 || lwip_setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
-	    lwip_bind(s, (struct sockaddr *)&a, sizeof a) < 0 || lwip_listen(s, PEER_BACKLOG) < 0) {
+	int s = ksock_listen(INADDR_ANY, AGENT_PEER_PORT, PEER_BACKLOG);
+	if (s < 0) {
 		kerror("cluster: peer service cannot listen on TCP %d; blobs and logs stay local",
 		       AGENT_PEER_PORT);
-		if (s >= 0)
-			lwip_close(s);
 		return;
 	}
 	for (;;) {
@@ -267,31 +234,6 @@ void agent_peer_start(void)
 
 /* ---- client ---- */
 
-static int connect_to(uint32_t ip)
-{
-	int s = lwip_socket(AF_INET, SOCK_STREAM, 0);
-	if (s < 0)
-		return -1;
-	struct sockaddr_in a = sin_of(ip, AGENT_PEER_PORT);
-	lwip_fcntl(s, F_SETFL, O_NONBLOCK);
-	lwip_connect(s, (struct sockaddr *)&a, sizeof a);
-	fd_set w;
-	FD_ZERO(&w);
-	FD_SET(s, &w);
-	struct timeval tv = {.tv_sec = PEER_IO_TIMEOUT_MS / 1000,
-			     .tv_usec = (PEER_IO_TIMEOUT_MS % 1000) * 1000};
-	int err = -1;
-	socklen_t errlen = sizeof err;
-	if (lwip_select(s + 1, NULL, &w, NULL, &tv) == 1 &&
-	    lwip_getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &errlen) == 0 && err == 0) {
-		lwip_fcntl(s, F_SETFL, 0);
-		set_timeouts(s);
-		return s;
-	}
-	lwip_close(s);
-	return -1;
-}
-
 /* One exchange with the node at ip: the response's plaintext (heap, *len bytes, header
  * checked, status in *status) or NULL. */
 static uint8_t *call(uint32_t ip, uint8_t *req, size_t n, size_t max, size_t *len, int *status)
@@ -299,7 +241,7 @@ static uint8_t *call(uint32_t ip, uint8_t *req, size_t n, size_t max, size_t *le
 	uint64_t deadline = agent_now_ms() + AGENT_FETCH_TIMEOUT_MS;
 	uint64_t id = random_u64();
 	put_be(req + 2, id, 8);
-	int s = connect_to(ip);
+	int s = ksock_connect(ip, AGENT_PEER_PORT, PEER_IO_TIMEOUT_MS);
 	if (s < 0)
 		return NULL;
 	uint8_t *resp = NULL;

@@ -180,3 +180,98 @@ check_selftest_result() {
 	fi
 	return 1
 }
+
+# --- Tests on a test cluster (scripts/cluster.sh: QEMU nodes on a bridge in a netns) ---
+
+CLUSTER_SH=$TOP/scripts/cluster.sh
+POLL=0.2 # wait_for's interval (s)
+
+# need_testnet NAME: SKIP NAME and return 1 unless this host can run a test net (root,
+# for network namespaces and taps; dnsmasq, for its DHCP).
+need_testnet() {
+	if [ "$(id -u)" != 0 ]; then
+		skip "$1" "needs root for network namespaces and taps"
+		return 1
+	fi
+	command -v dnsmasq >/dev/null || { skip "$1" "dnsmasq missing (scripts/deps.sh)"; return 1; }
+}
+
+# cluster_init PREFIX: this script's cluster is NAME (PREFIX and the PID, cut to the 12
+# characters cluster.sh allows), its files in DIR; it is torn down when the script exits.
+cluster_init() {
+	NAME=$1$$
+	NAME=${NAME:0:12}
+	DIR=$(cl dir)
+	trap cluster_cleanup EXIT
+}
+
+# cluster_cleanup: the EXIT trap cluster_init sets (what a FAIL needs is kept in
+# build/tests/logs); a script with more to undo runs it from a trap of its own.
+cluster_cleanup() {
+	cl down >/dev/null 2>&1
+	rm -rf "$DIR"
+	lib_cleanup
+}
+
+# cl ARGS...: scripts/cluster.sh on this script's cluster.
+cl() { "$CLUSTER_SH" --name "$NAME" "$@"; }
+
+# log_of I: node I's serial log.
+log_of() { echo "$DIR/node$1.log"; }
+
+# wait_for SECS CMD...: poll CMD every POLL s until it succeeds; 0, or 1 at the bound.
+wait_for() {
+	local secs=$1 end
+	shift
+	end=$(($(date +%s%N) + secs * 1000000000))
+	until "$@"; do
+		[ "$(date +%s%N)" -lt $end ] || return 1
+		sleep $POLL
+	done
+}
+
+# secs_since NS: seconds (one decimal) since NS, a `date +%s%N` stamp.
+secs_since() { awk -v a="$1" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }'; }
+
+# --- Simulator runs (tests/sim): each in the background, bounded by RUN_TIMEOUT s ---
+
+declare -A SIM_PIDS
+
+# sim_start NAME BIN ARGS...: run the simulator in the background into $T_DIR/NAME.{out,log}.
+sim_start() {
+	local name=$1 bin=$2
+	shift 2
+	timeout -k 5 "$RUN_TIMEOUT" "$bin" "$@" >"$T_DIR/$name.out" 2>"$T_DIR/$name.log" &
+	SIM_PIDS[$name]=$!
+}
+
+# sim_finish NAME [CHECK]: wait for the run; 0 when it exited cleanly, else a FAIL line
+# for CHECK (default sim/NAME).
+sim_finish() {
+	local name=$1 check=${2:-sim/$1} rc
+	wait "${SIM_PIDS[$name]}"
+	rc=$?
+	cat "$T_DIR/$name.out" >>"$T_DIR/$name.log"
+	if [ $rc = 124 ] || [ $rc = 137 ]; then
+		fail "$check" "simulator run did not finish within $RUN_TIMEOUT s" "$T_DIR/$name.log"
+		return 1
+	elif [ $rc != 0 ]; then
+		fail "$check" "simulator exited with status $rc" "$T_DIR/$name.log"
+		return 1
+	fi
+	return 0
+}
+
+# sim_get NAME KEY: a value of the run's output (its KEY=VALUE lines).
+sim_get() { sed -n "s/^$2=//p" "$T_DIR/$1.out" | head -n 1; }
+
+# sim_verdict NAME CHECK STATUS REASON FIGURES: PASS (figures below it) when STATUS is 0,
+# else FAIL with the reason and the run's log.
+sim_verdict() {
+	if [ "$3" = 0 ]; then
+		pass "$2"
+		echo "    $5"
+	else
+		fail "$2" "$4; $5" "$T_DIR/$1.log"
+	fi
+}

@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "kernel/hex.h"
+
 #define MAGIC "070701"
 #define MAGIC_LEN 6
 #define FIELD_LEN 8
@@ -16,24 +18,13 @@ enum { F_INO, F_MODE, F_UID, F_GID, F_NLINK, F_MTIME, F_FILESIZE, F_NAMESIZE = 1
 
 static size_t align_up(size_t x) { return (x + ALIGN - 1) & ~(size_t)(ALIGN - 1); }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Field i of the header at h: 0 and *v, or -1 when a digit is not hex. */
 static int field(const char *h, int i, uint32_t *v)
 {
 	const char *p = h + MAGIC_LEN + i * FIELD_LEN;
 	uint32_t x = 0;
 	for (int k = 0; k < FIELD_LEN; k++) {
-		int d = hexval(p[k]);
+		int d = hex_digit(p[k]);
 		if (d < 0)
 			return -1;
 		x = x << 4 | (uint32_t)d;

@@ -37,6 +37,7 @@
 #include "lwip/sockets.h"
 #include "mbedtls/ssl.h"
 #include "net/console/console.h"
+#include "net/ksock.h"
 #include "sched/cluster/cluster.h"
 
 #define NS_PER_MS 1000000ULL
@@ -81,12 +82,6 @@ static void ip_str(uint32_t ip, char buf[IP_STR_MAX])
 {
 	ksnprintf(buf, IP_STR_MAX, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff,
 		  ip & 0xff);
-}
-
-static void set_timeout(int s, int opt, uint64_t ms)
-{
-	struct timeval tv = {.tv_sec = (long)(ms / 1000), .tv_usec = (long)(ms % 1000) * 1000};
-	lwip_setsockopt(s, SOL_SOCKET, opt, &tv, sizeof tv);
 }
 
 static void count(uint64_t *c, uint64_t n) { __atomic_fetch_add(c, n, __ATOMIC_RELAXED); }
@@ -135,27 +130,27 @@ static int rng(void *p, unsigned char *buf, size_t len)
 	return random_bytes(buf, len) < 0 ? MBEDTLS_ERR_SSL_INTERNAL_ERROR : 0;
 }
 
-static int bio_send(void *ctx, const unsigned char *buf, size_t len)
+/* A socket call's result as mbedTLS wants it: the bytes moved, `want` when the call
+ * timed out (SO_RCVTIMEO/SO_SNDTIMEO bound each), EOF when the peer closed or reset. */
+static int bio_result(int r, int want)
 {
-	struct session *s = ctx;
-	int r = lwip_send(s->sock, buf, len, 0);
 	if (r > 0)
 		return r;
 	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-		return MBEDTLS_ERR_SSL_WANT_WRITE;
+		return want;
 	return MBEDTLS_ERR_SSL_CONN_EOF;
 }
 
-/* Blocks at most the socket's SO_RCVTIMEO; a timeout is WANT_READ. */
+static int bio_send(void *ctx, const unsigned char *buf, size_t len)
+{
+	struct session *s = ctx;
+	return bio_result(lwip_send(s->sock, buf, len, 0), MBEDTLS_ERR_SSL_WANT_WRITE);
+}
+
 static int bio_recv(void *ctx, unsigned char *buf, size_t len)
 {
 	struct session *s = ctx;
-	int r = lwip_recv(s->sock, buf, len, 0);
-	if (r > 0)
-		return r;
-	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-		return MBEDTLS_ERR_SSL_WANT_READ;
-	return MBEDTLS_ERR_SSL_CONN_EOF; /* closed (0) or reset */
+	return bio_result(lwip_recv(s->sock, buf, len, 0), MBEDTLS_ERR_SSL_WANT_READ);
 }
 
 /* The key for the identity the client names; the session remembers who it is. */
@@ -196,7 +191,7 @@ static int tls_write(void *ctx, const void *buf, size_t len)
 static long tls_read(void *ctx, void *buf, size_t len, uint32_t timeout_ms)
 {
 	struct session *s = ctx;
-	set_timeout(s->sock, SO_RCVTIMEO, timeout_ms ? timeout_ms : 1);
+	ksock_timeout(s->sock, SO_RCVTIMEO, timeout_ms ? timeout_ms : 1);
 	int r = mbedtls_ssl_read(&s->ssl, buf, len);
 	if (r > 0)
 		return r;
@@ -208,21 +203,14 @@ static long tls_read(void *ctx, void *buf, size_t len, uint32_t timeout_ms)
 static int tcp_write(void *ctx, const void *buf, size_t len)
 {
 	struct session *s = ctx;
-	const char *p = buf;
-	while (len) {
-		int r = lwip_send(s->sock, p, len, 0);
-		if (r <= 0)
-			return -EIO; /* SO_SNDTIMEO bounds each call */
-		p += r;
-		len -= (size_t)r;
-	}
-	return 0;
+	/* No deadline of its own: SO_SNDTIMEO bounds each call. */
+	return ksock_send_all(s->sock, buf, len, KSOCK_NO_DEADLINE);
 }
 
 static long tcp_read(void *ctx, void *buf, size_t len, uint32_t timeout_ms)
 {
 	struct session *s = ctx;
-	set_timeout(s->sock, SO_RCVTIMEO, timeout_ms ? timeout_ms : 1);
+	ksock_timeout(s->sock, SO_RCVTIMEO, timeout_ms ? timeout_ms : 1);
 	int r = lwip_recv(s->sock, buf, len, 0);
 	if (r > 0)
 		return r;
@@ -235,7 +223,7 @@ static long tcp_read(void *ctx, void *buf, size_t len, uint32_t timeout_ms)
 static int handshake(struct session *s)
 {
 	uint64_t deadline = now_ms() + CONSOLE_HANDSHAKE_MS;
-	set_timeout(s->sock, SO_RCVTIMEO, CONSOLE_POLL_MS);
+	ksock_timeout(s->sock, SO_RCVTIMEO, CONSOLE_POLL_MS);
 	for (;;) {
 		int r = mbedtls_ssl_handshake(&s->ssl);
 		if (r == 0)
@@ -253,7 +241,7 @@ static void session_main(void *arg)
 	struct session *s = slot->s;
 	char a[IP_STR_MAX];
 	ip_str(s->ip, a);
-	set_timeout(s->sock, SO_SNDTIMEO, CONSOLE_WRITE_MS);
+	ksock_timeout(s->sock, SO_SNDTIMEO, CONSOLE_WRITE_MS);
 	struct console_io io = {
 		.ctx = s,
 		.idle_ms = (uint32_t)config.console_idle * 1000,
@@ -317,7 +305,7 @@ static void refuse(int c, uint32_t ip)
 {
 	static const char msg[] = "err unavailable too many console sessions\n";
 	if (!srv.tls) {
-		set_timeout(c, SO_SNDTIMEO, CONSOLE_POLL_MS);
+		ksock_timeout(c, SO_SNDTIMEO, CONSOLE_POLL_MS);
 		lwip_send(c, msg, sizeof msg - 1, 0);
 	}
 	lwip_close(c);
@@ -394,23 +382,9 @@ static int setup_tls(void)
 
 static int listen_on(uint16_t port)
 {
-	int s = lwip_socket(AF_INET, SOCK_STREAM, 0);
-	if (s < 0)
-		return -ENFILE;
-	int one = 1;
-	lwip_setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	struct sockaddr_in a;
-	memset(&a, 0, sizeof a);
-	a.sin_len = sizeof a;
-	a.sin_family = AF_INET;
-	a.sin_port = lwip_htons(port);
-	a.sin_addr.s_addr = lwip_htonl(INADDR_ANY);
-	if (lwip_bind(s, (struct sockaddr *)&a, sizeof a) < 0 ||
-	    lwip_listen(s, LISTEN_BACKLOG) < 0) {
-		lwip_close(s);
-		return -EADDRINUSE;
-	}
-	set_timeout(s, SO_RCVTIMEO, ACCEPT_WAIT_MS);
+	int s = ksock_listen(INADDR_ANY, port, LISTEN_BACKLOG);
+	if (s >= 0)
+		ksock_timeout(s, SO_RCVTIMEO, ACCEPT_WAIT_MS);
 	return s;
 }
 

@@ -63,7 +63,7 @@
 #define CLUSTER_COUNT_MAX 100000	/* instances of one job */
 #define CLUSTER_RETRIES_DEFAULT 3	/* batch: failed attempts before a slot is FAILED */
 #define CLUSTER_RESTART_BACKOFF_MS 1000 /* service: before an exited instance restarts */
-#define CLUSTER_ENDED_JOBS_KEEP 1000	/* ended jobs kept for status and logs */
+#define CLUSTER_ENDED_JOBS_KEEP 1000	/* ended jobs to keep; not enforced yet: every job stays */
 
 enum cluster_job_kind { CLUSTER_BATCH, CLUSTER_SERVICE };
 enum cluster_score { CLUSTER_SPREAD, CLUSTER_BINPACK };

@@ -21,7 +21,6 @@ qemu.sh the same flags are built here.
 import argparse
 import os
 import re
-import select
 import shlex
 import statistics
 import struct
@@ -29,6 +28,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+import common
 
 READY_RE = re.compile(rb"shoal: ready in ([0-9.]+) ms")
 BANNER_RE = re.compile(rb"booting: ([0-9]+) cpus")
@@ -57,39 +58,26 @@ def boot(cmd, marker, timeout):
 	t0 = time.monotonic()
 	proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
 				stderr=subprocess.STDOUT)
-	fd = proc.stdout.fileno()
-	buf = b""
-	scanned = 0
+	rd = common.LineReader(proc.stdout.fileno())
 	found = None
 	try:
 		while True:
-			left = t0 + timeout - time.monotonic()
-			if left <= 0:
+			# None: the timeout, or QEMU exited (panic, triple fault, poweroff) first
+			more = rd.more(t0 + timeout)
+			if not more:
 				break
-			ready, _, _ = select.select([fd], [], [], left)
-			if not ready:
-				continue
-			data = os.read(fd, 65536)
-			now = time.monotonic()
-			if not data:
-				# QEMU exited (panic, triple fault, poweroff) before the marker
+			now, start, end = more
+			m = marker.search(rd.buf, start, end)
+			if m:
+				found = (now - t0, m)
 				break
-			buf += data
-			# Only complete lines: a partial "ready in 3.0" would parse wrong.
-			end = buf.rfind(b"\n") + 1
-			if end > scanned:
-				m = marker.search(buf, scanned, end)
-				scanned = end
-				if m:
-					found = (now - t0, m)
-					break
 	finally:
 		proc.kill()
 		proc.wait()
 		proc.stdout.close()
 	if found:
-		return found[0], found[1], buf
-	return None, None, buf
+		return found[0], found[1], rd.buf
+	return None, None, rd.buf
 
 
 class Series:
@@ -212,12 +200,8 @@ def lib_bytes(paths):
 	return total
 
 
-def log(msg):
-	print(f"  bench: {msg}", file=sys.stderr, flush=True)
-
-
-def med(xs):
-	return statistics.median(xs) if xs else None
+log = common.logger("bench")
+median = common.median
 
 
 def main():
@@ -308,7 +292,7 @@ def main():
 
 	def put_series(prefix, s, scale=1000.0):
 		if s and s.ok:
-			put(prefix + ".median", round(med(s.walls) * scale, 1))
+			put(prefix + ".median", round(median(s.walls) * scale, 1))
 			put(prefix + ".min", round(min(s.walls) * scale, 1))
 			put(prefix + ".max", round(max(s.walls) * scale, 1))
 			put(prefix + ".runs", len(s.walls))
@@ -316,7 +300,7 @@ def main():
 
 	def put_vals(prefix, xs, digits=3):
 		if xs:
-			put(prefix + ".median", round(med(xs), digits))
+			put(prefix + ".median", round(median(xs), digits))
 			put(prefix + ".min", round(min(xs), digits))
 			put(prefix + ".max", round(max(xs), digits))
 
@@ -461,15 +445,15 @@ def main():
 		na = f.get("na", "n/a (fails under this KVM)")
 		s4, s1 = f["s4"], f["s1"]
 		l4, l1 = f.get("l4"), f.get("l1")
-		r = ratio(med(l4.walls) if linux and l4 and l4.ok else None, med(s4.walls))
+		r = ratio(median(l4.walls) if linux and l4 and l4.ok else None, median(s4.walls))
 		put(f"{acc}.ratio.wall_direct", round(r, 1) if r else None)
 		tgt = f">=30x faster: {verdict(r >= 30)}" if acc == "tcg" and r is not None else ""
 		row("start->ready, -kernel", A, cell(s4.walls, a.runs),
 		    cell(l4.walls, a.linux_runs) if linux and l4 else na, times(r), tgt)
 		if acc == "tcg":
 			iso, liso = f.get("iso"), f.get("liso")
-			ri = ratio(med(liso.walls) if liso and liso.ok else None,
-				   med(iso.walls) if iso and iso.ok else None)
+			ri = ratio(median(liso.walls) if liso and liso.ok else None,
+				   median(iso.walls) if iso and iso.ok else None)
 			put(f"{acc}.ratio.wall_iso", round(ri, 1) if ri else None)
 			row(f"start->ready, ISO (SeaBIOS, GRUB timeout {a.grub_timeout})", A,
 			    cell(iso.walls, a.iso_runs) if iso else None,
@@ -480,7 +464,7 @@ def main():
 			row("start->ready, ISO", A, nocd, nocd)
 		lv4 = [v * 1000 for v in l4.values] if linux and l4 else []
 		lv1 = [v * 1000 for v in l1.values] if linux and l1 else []
-		t4 = med(s4.values)
+		t4 = median(s4.values)
 		tgt4 = ""
 		if t4 is not None:
 			lim = 30 if acc == "tcg" else 10
@@ -488,15 +472,15 @@ def main():
 			if acc == "kvm":
 				tgt4 += " (nested PVM here)"
 			# The TSC span is inside the wall span; if it is not, the clock is off.
-			if s4.walls and t4 > med(s4.walls) * 1000:
+			if s4.walls and t4 > median(s4.walls) * 1000:
 				tgt4 += "; TSC figure > wall time: calibration suspect"
 		row(f"entry->ready, TSC, -smp {a.smp} ({f['online']} cpus up)", A,
 		    cell(s4.values, a.runs, "ms"),
 		    cell(lv4, a.linux_runs, "ms", digits=0) if linux else na,
-		    times(ratio(med(lv4), t4)), tgt4)
+		    times(ratio(median(lv4), t4)), tgt4)
 		row("entry->ready, TSC, -smp 1", A, cell(s1.values, a.runs, "ms"),
 		    cell(lv1, a.linux_smp1_runs, "ms", digits=0) if linux else na,
-		    times(ratio(med(lv1), med(s1.values))))
+		    times(ratio(median(lv1), median(s1.values))))
 		lm = f.get("lmem")
 		rm = ratio(lm, f["mem"])
 		put(f"{acc}.ratio.min_mem", round(rm, 1) if rm else None)

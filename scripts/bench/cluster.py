@@ -27,9 +27,10 @@ import argparse
 import os
 import re
 import statistics
-import subprocess
 import sys
 import time
+
+import common
 
 N = 3
 NET = "clbench"  # cluster.sh --name: test net shoal-clbench
@@ -44,23 +45,9 @@ TARGET_MS = 10.0  # issue 6: under 10 ms where KVM exists
 PSK_ID = "bench"
 
 
-def log(msg):
-	print(f"  bench-cluster: {msg}", file=sys.stderr, flush=True)
-
-
-def run(cmd, timeout=CMD_TIMEOUT):
-	try:
-		p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-				   timeout=timeout)
-		return p.returncode, p.stdout + p.stderr
-	except subprocess.TimeoutExpired as e:
-		out = e.stdout or b""
-		return 124, out.decode(errors="replace") if isinstance(out, bytes) else out
-
-
-def pct(xs, p):
-	xs = sorted(xs)
-	return xs[min(len(xs) - 1, int(round(p / 100.0 * (len(xs) - 1))))]
+log = common.logger("bench-cluster")
+run = common.runner(CMD_TIMEOUT)
+pct = common.pct
 
 
 def main():

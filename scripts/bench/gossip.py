@@ -47,13 +47,14 @@ import select
 import shutil
 import signal
 import socket
-import statistics
 import struct
 import subprocess
 import sys
 import threading
 import time
 from multiprocessing.pool import ThreadPool
+
+import common
 
 N = 5
 SERF_NS = "serfbench"  # not shoal-*: testnet.sh takes those for test nets with a bridge
@@ -113,32 +114,10 @@ TCP_HDR_MIN = 20
 ABORT = threading.Event()
 
 
-def log(msg):
-	print(f"  bench-gossip: {msg}", file=sys.stderr, flush=True)
-
-
-def run(cmd, timeout=CMD_TIMEOUT):
-	try:
-		p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-				   timeout=timeout)
-		return p.returncode, p.stdout + p.stderr
-	except subprocess.TimeoutExpired as e:
-		out = e.stdout or b""
-		return 124, out.decode(errors="replace") if isinstance(out, bytes) else out
-
-
-def stop(proc, grace=2.0):
-	"""Terminate one process we started, by its PID; SIGKILL after grace seconds."""
-	if proc is None or proc.poll() is not None:
-		return
-	try:
-		proc.terminate()
-		proc.wait(timeout=grace)
-	except subprocess.TimeoutExpired:
-		proc.kill()
-		proc.wait(timeout=grace)
-	except ProcessLookupError:
-		pass
+log = common.logger("bench-gossip")
+run = common.runner(CMD_TIMEOUT)
+stop = common.stop
+median = common.median
 
 
 class Lines:
@@ -413,10 +392,6 @@ class Watch:
 			if self.names[v] in self.alive[i] and i != v:
 				self.alive[i].discard(self.names[v])
 				self.full_at.pop(i, None)
-
-
-def median(xs):
-	return statistics.median(xs) if xs else None
 
 
 def measure(c, idle_secs, rounds, join_rounds, settle):
@@ -943,15 +918,8 @@ def report(a, only, got, elapsed):
 	      "... dead'); then it restarts and rejoins. Idle: what each member sent (Serf: "
 	      "loopback; shoal: its tap, frames from the guest) in IP bytes, and UDP/TCP payload "
 	      "on the gossip ports (after IP and UDP/TCP headers; AES-GCM overhead included).")
-	with open(a.results, "a") as out:
-		out.write(f"# gossip, {N} members, shoal under TCG; times in s, traffic per member in "
-			  f"B/s (payload) over {a.idle:.0f} s\n")
-		for kk, v in res.items():
-			out.write(f"{kk}={v}\n")
-	if missing:
-		print("gossip bench: could not measure: " + "; ".join(missing), file=sys.stderr)
-		return 1
-	return 0
+	return common.finish(a.results, f"gossip, {N} members, shoal under TCG; times in s, traffic "
+			     f"per member in B/s (payload) over {a.idle:.0f} s", res, missing, "gossip")
 
 
 if __name__ == "__main__":

@@ -22,6 +22,8 @@ import subprocess
 import sys
 import time
 
+import common
+
 SHOAL_ADDR_RE = re.compile(rb"net: eth0 ([0-9.]+)/[0-9]+ via dhcp in ([0-9.]+) ms")
 LINUX_ADDR_RE = re.compile(rb"linux-net: eth0 ([0-9.]+)/[0-9]+ via dhcp uptime=([0-9.]+)")
 LINUX_CMDLINE = "console=ttyS0 panic=-1 quiet shoal.net=1"
@@ -42,18 +44,9 @@ IPERF_TIMEOUT = 60
 ADDR_TARGET_MS = 50.0
 
 
-def log(msg):
-	print(f"  bench-net: {msg}", file=sys.stderr, flush=True)
-
-
-def run(cmd, timeout):
-	try:
-		p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-				   timeout=timeout)
-		return p.returncode, p.stdout + p.stderr
-	except subprocess.TimeoutExpired as e:
-		out = e.stdout or b""
-		return 124, out.decode(errors="replace") if isinstance(out, bytes) else out
+log = common.logger("bench-net")
+run = common.run
+pct = common.pct
 
 
 def launch_cmd(top, qemu_opts):
@@ -136,11 +129,6 @@ def measure(top, net, qemu_opts, regex, label):
 		proc.wait()
 
 
-def pct(xs, p):
-	s = sorted(xs)
-	return s[min(len(s) - 1, int(round(p / 100.0 * (len(s) - 1))))]
-
-
 def main():
 	ap = argparse.ArgumentParser()
 	ap.add_argument("--top", required=True)
@@ -191,8 +179,7 @@ def main():
 		return [r[key] for r in got[name] if key in r]
 
 	def mid(name, key):
-		xs = vals(name, key)
-		return statistics.median(xs) if xs else None
+		return common.median(vals(name, key))
 
 	rows = []
 	res = {}
@@ -249,14 +236,8 @@ def main():
 	for r in [hdr] + rows:
 		print("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[4])
 	print(f"pings lost: shoal {lost.get('shoal', 0)}, linux {lost.get('linux', 0)}")
-	with open(a.results, "a") as out:
-		out.write(f"# network, {a.nic}, medians over {a.runs} boots; throughput in Mbit/s\n")
-		for kk, v in res.items():
-			out.write(f"{kk}={v}\n")
-	if missing:
-		print("net bench: could not measure: " + "; ".join(missing), file=sys.stderr)
-		return 1
-	return 0
+	return common.finish(a.results, f"network, {a.nic}, medians over {a.runs} boots; throughput "
+			     "in Mbit/s", res, missing, "net")
 
 
 if __name__ == "__main__":

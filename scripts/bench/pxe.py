@@ -35,13 +35,13 @@ import argparse
 import base64
 import os
 import re
-import select
 import shlex
 import shutil
-import statistics
 import subprocess
 import sys
 import time
+
+import common
 
 NET = "pxeb"  # the test net of the PXE part
 CLUSTER_NET = "pxebc"  # scripts/cluster.sh --name of the formation part
@@ -78,32 +78,10 @@ menuentry "linux bench guest (PXE)" {
 """
 
 
-def log(msg):
-	print(f"  bench-pxe: {msg}", file=sys.stderr, flush=True)
-
-
-def run(cmd, timeout=CMD_TIMEOUT):
-	try:
-		p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-				   timeout=timeout)
-		return p.returncode, p.stdout + p.stderr
-	except subprocess.TimeoutExpired as e:
-		out = e.stdout or b""
-		return 124, out.decode(errors="replace") if isinstance(out, bytes) else out
-
-
-def stop(proc, grace=2.0):
-	"""Terminate one process we started, by its PID; SIGKILL after grace seconds."""
-	if proc is None or proc.poll() is not None:
-		return
-	try:
-		proc.terminate()
-		proc.wait(timeout=grace)
-	except subprocess.TimeoutExpired:
-		proc.kill()
-		proc.wait(timeout=grace)
-	except ProcessLookupError:
-		pass
+log = common.logger("bench-pxe")
+run = common.runner(CMD_TIMEOUT)
+stop = common.stop
+median = common.median
 
 
 def dry_cmd(top, args):
@@ -121,30 +99,18 @@ def dry_cmd(top, args):
 def watch(proc, marks, timeout, t0, stop_at):
 	"""Stamp each regex of marks (name -> regex) on its first line; stop once stop_at is
 	stamped, QEMU exits or the timeout passes. Returns ({name: seconds}, output)."""
-	fd = proc.stdout.fileno()
-	buf = b""
-	scanned = 0
+	rd = common.LineReader(proc.stdout.fileno())
 	got = {}
 	while stop_at not in got:
-		left = t0 + timeout - time.monotonic()
-		if left <= 0:
+		more = rd.more(t0 + timeout)
+		if not more:
 			break
-		r, _, _ = select.select([fd], [], [], left)
-		if not r:
-			continue
-		data = os.read(fd, 65536)
-		now = time.monotonic()
-		if not data:
-			break
-		buf += data
-		end = buf.rfind(b"\n") + 1
-		if end > scanned:
-			chunk = buf[scanned:end]
-			for name, rx in marks.items():
-				if name not in got and rx.search(chunk):
-					got[name] = now - t0
-			scanned = end
-	return got, buf
+		now, start, end = more
+		chunk = rd.buf[start:end]
+		for name, rx in marks.items():
+			if name not in got and rx.search(chunk):
+				got[name] = now - t0
+	return got, rd.buf
 
 
 def pxe_boot(top, tree, kind, node, firmware, key):
@@ -219,10 +185,6 @@ def formation(top, n):
 		run(cl + ["down"])
 		if d.endswith("/" + CLUSTER_NET):
 			shutil.rmtree(d, ignore_errors=True)
-
-
-def med(xs):
-	return statistics.median(xs) if xs else None
 
 
 def main():
@@ -323,7 +285,7 @@ def main():
 			vals = {}
 			for kind in ("shoal", "linux"):
 				xs = [s[stamp] for s in got.get((kind, fw), []) if stamp in s]
-				v = med(xs)
+				v = median(xs)
 				vals[kind] = v
 				if v is not None:
 					res[f"pxe_{fwname[fw].lower()}_{stamp}_s_{kind}"] = f"{v:.2f}"
@@ -342,7 +304,7 @@ def main():
 			rows.append((f"{fwname[fw]}: {label}", cells[0], cells[1], rat))
 	frows = []
 	for n in sizes:
-		v = med(form.get(n, []))
+		v = median(form.get(n, []))
 		if v is None:
 			missing.append(f"formation of {n}")
 			frows.append((f"{n} node{'s' if n > 1 else ''}", "-", ""))
@@ -377,14 +339,8 @@ def main():
 	widths = [max(len(r[i]) for r in frows + [hdr]) for i in range(3)]
 	for r in [hdr] + frows:
 		print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
-	with open(a.results, "a") as out:
-		out.write(f"# pxe, under {ACCEL}, medians of {a.runs} boots; times in s from QEMU start\n")
-		for kk, v in res.items():
-			out.write(f"{kk}={v}\n")
-	if missing:
-		print("pxe bench: could not measure: " + "; ".join(missing), file=sys.stderr)
-		return 1
-	return 0
+	return common.finish(a.results, f"pxe, under {ACCEL}, medians of {a.runs} boots; times in s "
+			     "from QEMU start", res, missing, "pxe")
 
 
 if __name__ == "__main__":

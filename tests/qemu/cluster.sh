@@ -20,7 +20,6 @@
 set -uo pipefail
 source "$(dirname "$0")/../lib.sh"
 
-CLUSTER_SH=$TOP/scripts/cluster.sh
 N=5
 WRONG=5 # the node under another key, on the spare tap
 # Bounds (seconds) under TCG with six nodes sharing the host.
@@ -40,44 +39,18 @@ T_DEAD=${CLUSTER_T_DEAD:-$(((BOUND_MS * TCG_FACTOR + 999) / 1000))}
 T_REJOIN=60 # a boot again, then the refutation of its own death
 T_SPLIT=$((2 * T_DEAD)) # each side has two or three nodes to find dead
 T_HEAL=45 # until anti-entropy or a retried join crosses the healed link
-POLL=0.2
 
-if [ "$(id -u)" != 0 ]; then
-	skip cluster "needs root for network namespaces and taps"
-	exit 0
-fi
-command -v dnsmasq >/dev/null || { skip cluster "dnsmasq missing (scripts/deps.sh)"; exit 0; }
+need_testnet cluster || exit 0
 [ -f "$TOP/build/shoal.elf" ] || { fail cluster "no build/shoal.elf (make)"; exit 0; }
 
-NAME=gc$$
-NAME=${NAME:0:12}
-cl() { "$CLUSTER_SH" --name "$NAME" "$@"; }
-DIR=$(cl dir)
-cluster_cleanup() {
-	cl down >/dev/null 2>&1
-	rm -rf "$DIR" # what a FAIL needs is kept in build/tests/logs
-	lib_cleanup
-}
-trap cluster_cleanup EXIT
+cluster_init gc
 
-log_of() { echo "$DIR/node$1.log"; }
 # lines I: the number of lines node I has logged so far.
 lines() { wc -l <"$(log_of "$1")" 2>/dev/null || echo 0; }
 # after I FROM: node I's log from line FROM+1 on, without CRs.
 after() { tail -n +"$(($2 + 1))" "$(log_of "$1")" 2>/dev/null | tr -d '\r'; }
 # sees I FROM J STATE: since line FROM, node I logged node J in STATE.
 sees() { after "$1" "$2" | grep -aEq "gossip: member node$3 [0-9.]+ $4( |$)"; }
-
-# wait_for SECS CMD...: poll CMD until it succeeds; 0, or 1 at the bound.
-wait_for() {
-	local secs=$1 end
-	shift
-	end=$(($(date +%s%N) + secs * 1000000000))
-	until "$@"; do
-		[ "$(date +%s%N)" -lt $end ] || return 1
-		sleep $POLL
-	done
-}
 
 # The whole cluster log, for a FAIL.
 report() {
@@ -90,8 +63,6 @@ report() {
 	done
 	fail "$1" "$2" "$out"
 }
-
-secs_since() { awk -v a="$1" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }'; }
 
 declare -A FROM
 

@@ -15,44 +15,19 @@ set -uo pipefail
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 
-CLUSTER_SH=$TOP/scripts/cluster.sh
 T_UP=${ISOJOIN_T_UP:-30}
 T_SEABIOS=${ISOJOIN_T_SEABIOS:-60}
 T_OVMF=${ISOJOIN_T_OVMF:-90}
 N=2
-POLL=0.2
 rc=0
 
-if [ "$(id -u)" != 0 ]; then
-	skip isojoin "needs root for network namespaces and taps"
-	exit 0
-fi
-command -v dnsmasq >/dev/null || { skip isojoin "dnsmasq missing (scripts/deps.sh)"; exit 0; }
+need_testnet isojoin || exit 0
 for f in shoal.elf userland.cpio; do
 	[ -f "$TOP/build/$f" ] || { fail isojoin "no build/$f (make)"; exit 1; }
 done
 
-NAME=ij$$
-NAME=${NAME:0:12}
-cl() { "$CLUSTER_SH" --name "$NAME" "$@"; }
-DIR=$(cl dir)
-isojoin_cleanup() {
-	cl down >/dev/null 2>&1
-	rm -rf "$DIR"
-	lib_cleanup
-}
-trap isojoin_cleanup EXIT
+cluster_init ij
 
-wait_for() {
-	local secs=$1 end
-	shift
-	end=$(($(date +%s%N) + secs * 1000000000))
-	until "$@"; do
-		[ "$(date +%s%N)" -lt $end ] || return 1
-		sleep $POLL
-	done
-}
-secs_since() { awk -v a="$1" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }'; }
 clean() { { tr -d '\r' <"$1"; } 2>/dev/null; }
 sees() { clean "$DIR/node$1.log" | grep -aEq "gossip: member $2 [0-9.]+ alive"; }
 cluster_up() { sees 0 node1 && sees 1 node0; }

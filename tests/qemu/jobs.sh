@@ -26,7 +26,6 @@
 set -uo pipefail
 source "$(dirname "$0")/../lib.sh"
 
-CLUSTER_SH=$TOP/scripts/cluster.sh
 TESTNET=$TOP/scripts/testnet.sh
 CTL=$TOP/build/shoalctl
 N=5
@@ -40,46 +39,22 @@ T_SERVICE=60
 BOUND_MS=1000
 TCG_FACTOR=5
 T_REPLACE_MS=$((BOUND_MS * TCG_FACTOR + 2000)) # detection (as cluster/crash allows it) + 2 s
-POLL=0.2
 
-if [ "$(id -u)" != 0 ]; then
-	skip jobs "needs root for network namespaces and taps"
-	exit 0
-fi
-command -v dnsmasq >/dev/null || { skip jobs "dnsmasq missing (scripts/deps.sh)"; exit 0; }
+need_testnet jobs || exit 0
 [ -f "$TOP/build/shoal.elf" ] || { fail jobs "no build/shoal.elf (make)"; exit 0; }
 [ -x "$CTL" ] || { skip jobs "no build/shoalctl (make)"; exit 0; }
 
-NAME=jb$$
-NAME=${NAME:0:12}
-cl() { "$CLUSTER_SH" --name "$NAME" "$@"; }
-DIR=$(cl dir)
-jobs_cleanup() {
-	cl down >/dev/null 2>&1
-	rm -rf "$DIR"
-	lib_cleanup
-}
-trap jobs_cleanup EXIT
+cluster_init jb
 
 PSK_ID=tester
 PSK_HEX=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
 KEYFILE=$T_DIR/console.key
 (umask 077 && echo "$PSK_ID:$PSK_HEX" >"$KEYFILE")
 
-log_of() { echo "$DIR/node$1.log"; }
 logs_all() { cat "$DIR"/node[0-9].log 2>/dev/null | tr -d '\r'; }
 # ctl ARGS...: shoalctl against node0, inside the namespace, bounded.
 ctl() {
 	timeout 30 "$TESTNET" exec "$NAME" "$CTL" -n "$(cl addr 0)" -k "$KEYFILE" "$@"
-}
-wait_for() {
-	local secs=$1 end
-	shift
-	end=$(($(date +%s%N) + secs * 1000000000))
-	until "$@"; do
-		[ "$(date +%s%N)" -lt $end ] || return 1
-		sleep $POLL
-	done
 }
 ms_now() { echo $(($(date +%s%N) / 1000000)); }
 

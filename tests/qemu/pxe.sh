@@ -23,14 +23,12 @@ set -uo pipefail
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 
-CLUSTER_SH=$TOP/scripts/cluster.sh
 PXE_SH=$TOP/scripts/pxe.sh
 # Bounds (seconds) under TCG on a shared 2-core host: a BIOS PXE boot takes ~6 s alone,
 # a UEFI one ~9 s; three boots in parallel share the cores.
 T_BIOS=${PXE_T_BIOS:-75}
 T_UEFI=${PXE_T_UEFI:-60}
 N=3
-POLL=0.2
 rc=0
 
 # 1. The tree, without QEMU.
@@ -69,38 +67,14 @@ else
 	fi
 fi
 
-if [ "$(id -u)" != 0 ]; then
-	skip pxe "needs root for network namespaces and taps"
-	exit $rc
-fi
-command -v dnsmasq >/dev/null || { skip pxe "dnsmasq missing (scripts/deps.sh)"; exit $rc; }
+need_testnet pxe || exit $rc
 for f in shoal.elf userland.cpio; do
 	[ -f "$TOP/build/$f" ] || { fail pxe "no build/$f (make)"; exit 1; }
 done
 
-NAME=px$$
-NAME=${NAME:0:12}
-cl() { "$CLUSTER_SH" --name "$NAME" "$@"; }
-DIR=$(cl dir)
-pxe_cleanup() {
-	cl down >/dev/null 2>&1
-	rm -rf "$DIR"
-	lib_cleanup
-}
-trap pxe_cleanup EXIT
+cluster_init px
 
-log_of() { echo "$DIR/node$1.log"; }
 clean() { { tr -d '\r' <"$(log_of "$1")"; } 2>/dev/null; }
-secs_since() { awk -v a="$1" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }'; }
-wait_for() {
-	local secs=$1 end
-	shift
-	end=$(($(date +%s%N) + secs * 1000000000))
-	until "$@"; do
-		[ "$(date +%s%N)" -lt $end ] || return 1
-		sleep $POLL
-	done
-}
 # report NAME REASON N: fail with the nodes' and dnsmasq's logs.
 report() {
 	local i out=$T_DIR/report.log
@@ -181,7 +155,7 @@ proxy_cleanup() {
 	ip netns del "$PNS" 2>/dev/null
 	"$TOP/scripts/testnet.sh" down "$NAME" >/dev/null 2>&1
 }
-trap 'proxy_cleanup; pxe_cleanup' EXIT
+trap 'proxy_cleanup; cluster_cleanup' EXIT
 proxy_boot() {
 	local prefix pid t0 ok
 	mkdir -p "$PDIR"

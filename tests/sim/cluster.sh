@@ -28,75 +28,39 @@ if ! make -s "$SIM" "$SIM_ASAN" >"$log" 2>&1; then
 	exit 0
 fi
 
-declare -A PIDS
-start() {
-	local name=$1 bin=$2
-	shift 2
-	timeout -k 5 "$RUN_TIMEOUT" "$bin" "$@" >"$T_DIR/$name.out" 2>"$T_DIR/$name.log" &
-	PIDS[$name]=$!
-}
-
-# finish NAME CHECK: wait; 0 when the run exited cleanly, else a FAIL line for CHECK.
-finish() {
-	local name=$1 check=$2 rc
-	wait "${PIDS[$name]}"
-	rc=$?
-	cat "$T_DIR/$name.out" >>"$T_DIR/$name.log"
-	if [ $rc = 124 ] || [ $rc = 137 ]; then
-		fail "$check" "simulator run did not finish within $RUN_TIMEOUT s" "$T_DIR/$name.log"
-		return 1
-	elif [ $rc != 0 ]; then
-		fail "$check" "simulator exited with status $rc" "$T_DIR/$name.log"
-		return 1
-	fi
-	return 0
-}
-
-get() { sed -n "s/^$2=//p" "$T_DIR/$1.out" | head -n 1; }
-
-# verdict NAME CHECK STATUS REASON FIGURES
-verdict() {
-	if [ "$3" = 0 ]; then
-		pass "$2"
-		echo "    $5"
-	else
-		fail "$2" "$4; $5" "$T_DIR/$1.log"
-	fi
-}
-
-start main "$SIM" --nodes 100 --jobs 1000 --crashes 6 --loss 0.01 --fault-s 300 --settle-s 120 \
+sim_start main "$SIM" --nodes 100 --jobs 1000 --crashes 6 --loss 0.01 --fault-s 300 --settle-s 120 \
 	--pushpull-s 30 --seed 21
-start asan "$SIM_ASAN" --nodes 30 --jobs 200 --crashes 4 --loss 0.02 --fault-s 120 \
+sim_start asan "$SIM_ASAN" --nodes 30 --jobs 200 --crashes 4 --loss 0.02 --fault-s 120 \
 	--settle-s 90 --seed 22
-if finish asan cluster/asan; then
-	[ "$(get asan ok)" = 1 ]
-	verdict asan cluster/asan $? "checks failed" \
-		"30 nodes, 200 jobs: services_bad=$(get asan services_bad) batch_bad=$(get asan batch_bad) overcommits=$(get asan overcommits) digests_differ=$(get asan digests_differ)"
+if sim_finish asan cluster/asan; then
+	[ "$(sim_get asan ok)" = 1 ]
+	sim_verdict asan cluster/asan $? "checks failed" \
+		"30 nodes, 200 jobs: services_bad=$(sim_get asan services_bad) batch_bad=$(sim_get asan batch_bad) overcommits=$(sim_get asan overcommits) digests_differ=$(sim_get asan digests_differ)"
 fi
-start det1 "$SIM" --nodes 40 --jobs 300 --crashes 3 --loss 0.02 --fault-s 120 --settle-s 90 \
+sim_start det1 "$SIM" --nodes 40 --jobs 300 --crashes 3 --loss 0.02 --fault-s 120 --settle-s 90 \
 	--seed 23
-start det2 "$SIM" --nodes 40 --jobs 300 --crashes 3 --loss 0.02 --fault-s 120 --settle-s 90 \
+sim_start det2 "$SIM" --nodes 40 --jobs 300 --crashes 3 --loss 0.02 --fault-s 120 --settle-s 90 \
 	--seed 23
-if finish main cluster/services; then
-	figures="$(get main instances_in_table) instance records, $(get main placements) placements, $(get main rejections) rejections, $(get main lost) lost, $(get main restarts) restarts, $(get main duplicates_stopped) duplicates stopped"
-	[ "$(get main services_bad)" = 0 ] && [ "$(get main jobs_unknown)" = 0 ]
-	verdict main cluster/services $? "services without exactly their count running" \
-		"$(get main services) services all at count; $figures"
-	[ "$(get main batch_bad)" = 0 ]
-	verdict main cluster/batch $? "batch jobs unfinished or miscounted" \
-		"$(get main batch) batch jobs done ($(get main batch_failed) failed out of retries), $(get main duplicate_completions) duplicate completions reported once"
-	[ "$(get main overcommits)" = 0 ]
-	verdict main cluster/no-overcommit $? "a node started an instance beyond its capacity" \
-		"$(get main starts) starts, $(get main overcommits) over capacity"
-	[ "$(get main digests_differ)" = 0 ] && [ "$(get main nodes_up)" -gt 0 ]
-	verdict main cluster/replicas-agree $? "replicas' tables differ" \
-		"$(get main nodes_up) replicas identical ($(get main converge_extra_s) s of extra convergence after the settle phase); push-pull state $(get main state_bytes_mean) bytes; submit to running median $(get main submit_to_running_ms_median) ms, p99 $(get main submit_to_running_ms_p99) ms (simulated)"
+if sim_finish main cluster/services; then
+	figures="$(sim_get main instances_in_table) instance records, $(sim_get main placements) placements, $(sim_get main rejections) rejections, $(sim_get main lost) lost, $(sim_get main restarts) restarts, $(sim_get main duplicates_stopped) duplicates stopped"
+	[ "$(sim_get main services_bad)" = 0 ] && [ "$(sim_get main jobs_unknown)" = 0 ]
+	sim_verdict main cluster/services $? "services without exactly their count running" \
+		"$(sim_get main services) services all at count; $figures"
+	[ "$(sim_get main batch_bad)" = 0 ]
+	sim_verdict main cluster/batch $? "batch jobs unfinished or miscounted" \
+		"$(sim_get main batch) batch jobs done ($(sim_get main batch_failed) failed out of retries), $(sim_get main duplicate_completions) duplicate completions reported once"
+	[ "$(sim_get main overcommits)" = 0 ]
+	sim_verdict main cluster/no-overcommit $? "a node started an instance beyond its capacity" \
+		"$(sim_get main starts) starts, $(sim_get main overcommits) over capacity"
+	[ "$(sim_get main digests_differ)" = 0 ] && [ "$(sim_get main nodes_up)" -gt 0 ]
+	sim_verdict main cluster/replicas-agree $? "replicas' tables differ" \
+		"$(sim_get main nodes_up) replicas identical ($(sim_get main converge_extra_s) s of extra convergence after the settle phase); push-pull state $(sim_get main state_bytes_mean) bytes; submit to running median $(sim_get main submit_to_running_ms_median) ms, p99 $(sim_get main submit_to_running_ms_p99) ms (simulated)"
 fi
-if finish det1 cluster/determinism && finish det2 cluster/determinism; then
+if sim_finish det1 cluster/determinism && sim_finish det2 cluster/determinism; then
 	cmp -s "$T_DIR/det1.out" "$T_DIR/det2.out"
 	rc=$?
 	[ $rc = 0 ] || diff "$T_DIR/det1.out" "$T_DIR/det2.out" >>"$T_DIR/det1.log"
-	verdict det1 cluster/determinism $rc "two runs with one seed differ" \
-		"$(get det1 events) events, identical output"
+	sim_verdict det1 cluster/determinism $rc "two runs with one seed differ" \
+		"$(sim_get det1 events) events, identical output"
 fi
 exit 0

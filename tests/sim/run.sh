@@ -41,133 +41,94 @@ if ! make -s -f mk/sim.mk "$SIM" "$SIM_ASAN" >"$log" 2>&1; then
 	exit 0
 fi
 
-# start NAME BIN ARGS...: run the simulator in the background into $T_DIR/NAME.{out,log}.
-declare -A PIDS
-start() {
-	local name=$1 bin=$2
-	shift 2
-	timeout -k 5 "$RUN_TIMEOUT" "$bin" "$@" >"$T_DIR/$name.out" 2>"$T_DIR/$name.log" &
-	PIDS[$name]=$!
-}
-
-# finish NAME [CHECK]: wait for the run; 0 when it exited cleanly, else a FAIL line for
-# CHECK (default sim/NAME).
-finish() {
-	local name=$1 check=${2:-sim/$1} rc
-	wait "${PIDS[$name]}"
-	rc=$?
-	cat "$T_DIR/$name.out" >>"$T_DIR/$name.log"
-	if [ $rc = 124 ] || [ $rc = 137 ]; then
-		fail "$check" "simulator run did not finish within $RUN_TIMEOUT s" "$T_DIR/$name.log"
-		return 1
-	elif [ $rc != 0 ]; then
-		fail "$check" "simulator exited with status $rc" "$T_DIR/$name.log"
-		return 1
-	fi
-	return 0
-}
-
-# get NAME KEY: a value of the run's output.
-get() { sed -n "s/^$2=//p" "$T_DIR/$1.out" | head -n 1; }
 # le A B: A <= B, as numbers.
 le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a != "" && b != "" && a + 0 <= b + 0) }'; }
 
-# verdict NAME CHECK STATUS REASON FIGURES: PASS (figures below it) when STATUS is 0,
-# else FAIL with the reason and the run's log.
-verdict() {
-	if [ "$3" = 0 ]; then
-		pass "$2"
-		echo "    $5"
-	else
-		fail "$2" "$4; $5" "$T_DIR/$1.log"
-	fi
-}
-
 # The two longest runs first, side by side, then the rest two at a time.
-start noloss "$SIM" --nodes 1000 --profile lan --scenario all --duration-s 60 --crashes 1 \
+sim_start noloss "$SIM" --nodes 1000 --profile lan --scenario all --duration-s 60 --crashes 1 \
 	--warmup-s 20 --seed 11
-start loss5 "$SIM" --nodes 1000 --profile lan --loss 0.05 --scenario steady --duration-s 600 \
+sim_start loss5 "$SIM" --nodes 1000 --profile lan --loss 0.05 --scenario steady --duration-s 600 \
 	--warmup-s 0 --seed 12
-if finish noloss sim/join-1000; then
-	j=$(get noloss join_ms) jb=$(get noloss join_bound_ms)
-	[ "$(get noloss join_ok)" = 1 ] && le "$j" "$jb"
-	verdict noloss sim/join-1000 $? "not converged within the bound" \
+if sim_finish noloss sim/join-1000; then
+	j=$(sim_get noloss join_ms) jb=$(sim_get noloss join_bound_ms)
+	[ "$(sim_get noloss join_ok)" = 1 ] && le "$j" "$jb"
+	sim_verdict noloss sim/join-1000 $? "not converged within the bound" \
 		"all see all after $j ms (bound $jb ms)"
-	d=$(get noloss detect_last_ms) db=$(get noloss detect_bound_ms)
-	[ "$(get noloss crashes_detected_by_all)" = 1 ] && le "$d" "$db"
-	verdict noloss sim/crash-1000 $? "not known dead by all within the bound" \
-		"first $(get noloss detect_first_ms) ms, all $d ms (bound $db ms)"
+	d=$(sim_get noloss detect_last_ms) db=$(sim_get noloss detect_bound_ms)
+	[ "$(sim_get noloss crashes_detected_by_all)" = 1 ] && le "$d" "$db"
+	sim_verdict noloss sim/crash-1000 $? "not known dead by all within the bound" \
+		"first $(sim_get noloss detect_first_ms) ms, all $d ms (bound $db ms)"
 fi
 
-start small "$SIM" --nodes 100 --profile lan --scenario steady --duration-s 60 --warmup-s 20 \
+sim_start small "$SIM" --nodes 100 --profile lan --scenario steady --duration-s 60 --warmup-s 20 \
 	--seed 13
-if finish small sim/load-flat && [ -s "$T_DIR/noloss.out" ]; then
-	a=$(get small udp_bytes_per_node_s) b=$(get noloss udp_bytes_per_node_s)
-	pa=$(get small stream_bytes_per_node_s_model) pb=$(get noloss stream_bytes_per_node_s_model)
+if sim_finish small sim/load-flat && [ -s "$T_DIR/noloss.out" ]; then
+	a=$(sim_get small udp_bytes_per_node_s) b=$(sim_get noloss udp_bytes_per_node_s)
+	pa=$(sim_get small stream_bytes_per_node_s_model) pb=$(sim_get noloss stream_bytes_per_node_s_model)
 	le "$b" "$(awk -v a="$a" -v m="$FLAT_MAX" 'BEGIN { print a * m }')" &&
 		le "$pb" "$(awk -v a="$pa" -v m="$FLAT_MAX" 'BEGIN { print a * m }')"
-	verdict small sim/load-flat $? "per-node UDP or push-pull load grows with the cluster" \
+	sim_verdict small sim/load-flat $? "per-node UDP or push-pull load grows with the cluster" \
 		"UDP $a B/s per node at 100, $b at 1,000; push-pull $pa and $pb B/s"
 fi
 
-start fast50 "$SIM" --nodes 50 --profile fast --scenario crash --crashes 5 --seed 14
-if finish fast50 sim/fast-50-crash; then
-	d=$(get fast50 detect_last_ms)
-	[ "$(get fast50 crashes_detected_by_all)" = 5 ] && le "$d" "$FAST_DETECT_MS"
-	verdict fast50 sim/fast-50-crash $? "not every crash known by all within $FAST_DETECT_MS ms" \
-		"5 crashes: first $(get fast50 detect_first_ms) ms, all within $d ms (mean $(get fast50 detect_last_mean_ms))"
+sim_start fast50 "$SIM" --nodes 50 --profile fast --scenario crash --crashes 5 --seed 14
+if sim_finish fast50 sim/fast-50-crash; then
+	d=$(sim_get fast50 detect_last_ms)
+	[ "$(sim_get fast50 crashes_detected_by_all)" = 5 ] && le "$d" "$FAST_DETECT_MS"
+	sim_verdict fast50 sim/fast-50-crash $? "not every crash known by all within $FAST_DETECT_MS ms" \
+		"5 crashes: first $(sim_get fast50 detect_first_ms) ms, all within $d ms (mean $(sim_get fast50 detect_last_mean_ms))"
 fi
 
-start fast50fp "$SIM" --nodes 50 --profile fast --loss 0.01 --scenario steady --duration-s 600 \
+sim_start fast50fp "$SIM" --nodes 50 --profile fast --loss 0.01 --scenario steady --duration-s 600 \
 	--seed 15
-if finish fast50fp sim/fast-50-no-fp-loss1; then
-	fp=$(get fast50fp false_positives)
-	[ "$fp" = 0 ] && [ "$(get fast50fp join_ok)" = 1 ]
-	verdict fast50fp sim/fast-50-no-fp-loss1 $? "live nodes declared dead (or no convergence)" \
-		"$fp false positives, $(get fast50fp suspect_events) suspicions seen over 600 s"
+if sim_finish fast50fp sim/fast-50-no-fp-loss1; then
+	fp=$(sim_get fast50fp false_positives)
+	[ "$fp" = 0 ] && [ "$(sim_get fast50fp join_ok)" = 1 ]
+	sim_verdict fast50fp sim/fast-50-no-fp-loss1 $? "live nodes declared dead (or no convergence)" \
+		"$fp false positives, $(sim_get fast50fp suspect_events) suspicions seen over 600 s"
 fi
 
-start part "$SIM_ASAN" --nodes 100 --profile fast --scenario partition --duration-s 10 --seed 16
-if finish part sim/partition-heal; then
-	h=$(get part heal_ms) hb=$(get part heal_bound_ms) pd=$(get part partition_dead_declared)
-	[ "$(get part heal_ok)" = 1 ] && [ "${pd:-0}" -gt 0 ] && [ "$(get part false_positives)" = 0 ]
-	verdict part sim/partition-heal $? \
+sim_start part "$SIM_ASAN" --nodes 100 --profile fast --scenario partition --duration-s 10 --seed 16
+if sim_finish part sim/partition-heal; then
+	h=$(sim_get part heal_ms) hb=$(sim_get part heal_bound_ms) pd=$(sim_get part partition_dead_declared)
+	[ "$(sim_get part heal_ok)" = 1 ] && [ "${pd:-0}" -gt 0 ] && [ "$(sim_get part false_positives)" = 0 ]
+	sim_verdict part sim/partition-heal $? \
 		"not re-converged within the bound, or the cut changed nothing, or false positives" \
 		"$pd dead declarations across the cut; all see all $h ms after the heal (bound $hb ms)"
 fi
 
-start restart "$SIM_ASAN" --nodes 100 --profile fast --loss 0.01 --scenario restart --new-addr \
+sim_start restart "$SIM_ASAN" --nodes 100 --profile fast --loss 0.01 --scenario restart --new-addr \
 	--seed 17
-if finish restart sim/restart; then
-	o=$(get restart restart_old_incarnation) n=$(get restart restart_incarnation)
-	[ "$(get restart restart_ok)" = 1 ] && [ "${n:-0}" -gt "${o:-0}" ]
-	verdict restart sim/restart $? "not seen alive above its old incarnation by all" \
-		"seen alive by $(get restart restart_seen_by) after $(get restart restart_ms) ms, incarnation $o -> $n"
+if sim_finish restart sim/restart; then
+	o=$(sim_get restart restart_old_incarnation) n=$(sim_get restart restart_incarnation)
+	[ "$(sim_get restart restart_ok)" = 1 ] && [ "${n:-0}" -gt "${o:-0}" ]
+	sim_verdict restart sim/restart $? "not seen alive above its old incarnation by all" \
+		"seen alive by $(sim_get restart restart_seen_by) after $(sim_get restart restart_ms) ms, incarnation $o -> $n"
 fi
 
-start pause "$SIM_ASAN" --nodes 40 --profile fast --loss 0.01 --scenario pause --seed 18
-start det1 "$SIM" --nodes 100 --profile fast --loss 0.02 --scenario all --duration-s 10 \
+sim_start pause "$SIM_ASAN" --nodes 40 --profile fast --loss 0.01 --scenario pause --seed 18
+sim_start det1 "$SIM" --nodes 100 --profile fast --loss 0.02 --scenario all --duration-s 10 \
 	--crashes 2 --seed 19
-if finish pause; then
-	fp=$(get pause false_positives)
-	[ "$fp" = 0 ] && [ "$(get pause pause_recover_ok)" = 1 ]
-	verdict pause sim/pause $? "a live node declared dead, or no agreement after the pause" \
-		"paused $(get pause pause_ms) ms: $(get pause pause_dead_declared) dead declarations about it, $fp false positives"
+if sim_finish pause; then
+	fp=$(sim_get pause false_positives)
+	[ "$fp" = 0 ] && [ "$(sim_get pause pause_recover_ok)" = 1 ]
+	sim_verdict pause sim/pause $? "a live node declared dead, or no agreement after the pause" \
+		"paused $(sim_get pause pause_ms) ms: $(sim_get pause pause_dead_declared) dead declarations about it, $fp false positives"
 fi
-start det2 "$SIM" --nodes 100 --profile fast --loss 0.02 --scenario all --duration-s 10 \
+sim_start det2 "$SIM" --nodes 100 --profile fast --loss 0.02 --scenario all --duration-s 10 \
 	--crashes 2 --seed 19
-if finish det1 sim/determinism && finish det2 sim/determinism; then
+if sim_finish det1 sim/determinism && sim_finish det2 sim/determinism; then
 	cmp -s "$T_DIR/det1.out" "$T_DIR/det2.out"
 	rc=$?
 	[ $rc = 0 ] || diff "$T_DIR/det1.out" "$T_DIR/det2.out" >>"$T_DIR/det1.log"
-	verdict det1 sim/determinism $rc "two runs with one seed differ" \
-		"$(get det1 events) events, identical output"
+	sim_verdict det1 sim/determinism $rc "two runs with one seed differ" \
+		"$(sim_get det1 events) events, identical output"
 fi
 
-if finish loss5 sim/no-fp-1000-loss5; then
-	fp=$(get loss5 false_positives)
-	[ "$fp" = 0 ] && [ "$(get loss5 join_ok)" = 1 ]
-	verdict loss5 sim/no-fp-1000-loss5 $? "live nodes declared dead (or no convergence)" \
-		"$fp false positives, $(get loss5 suspect_events) suspicions seen, $(get loss5 refutations) refutations over 600 s"
+if sim_finish loss5 sim/no-fp-1000-loss5; then
+	fp=$(sim_get loss5 false_positives)
+	[ "$fp" = 0 ] && [ "$(sim_get loss5 join_ok)" = 1 ]
+	sim_verdict loss5 sim/no-fp-1000-loss5 $? "live nodes declared dead (or no convergence)" \
+		"$fp false positives, $(sim_get loss5 suspect_events) suspicions seen, $(sim_get loss5 refutations) refutations over 600 s"
 fi
 exit 0
