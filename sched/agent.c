@@ -41,7 +41,7 @@
 #define STATE_REFRESH_MS 250 /* the push-pull copy of the table is this fresh */
 #define SYNC_MS 2000	     /* membership is resynced at least this often */
 #define QUEUE_MAX 2048	     /* gossip inputs waiting; beyond, dropped (anti-entropy repairs) */
-#define MEMBERS_MAX 256	     /* members the agent keeps track of */
+#define MEMBERS_MAX 4096     /* members the agent keeps track of */
 #define RUNS_ENDED_MAX 512   /* ended instances remembered for their output */
 #define FETCH_QUEUE 64	     /* STARTs waiting for a blob */
 #define LOGGED_JOBS 16	     /* recently logged submissions (no line twice) */

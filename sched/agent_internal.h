@@ -9,7 +9,7 @@
 
 #include "sched/agent.h"
 
-#define AGENT_BLOB_MAX (16u << 20)		      /* one blob (the console's upload bound) */
+#define AGENT_BLOB_MAX (4u << 20)		      /* one blob (the console's upload bound) */
 #define AGENT_OUTPUT_CHUNK 16384		      /* output bytes per GET_OUTPUT answer */
 #define AGENT_INST_NAME_MAX (CLUSTER_JOB_ID_LEN + 24) /* "JOBID.SLOT#ATTEMPT" */
 

@@ -39,10 +39,10 @@
 #define CONNECT_TIMEOUT_S 5
 #define READ_TIMEOUT_S 30
 #define FOLLOW_TIMEOUT_S 3600
-#define WAIT_TIMEOUT_S 90	     /* submit --wait: the node answers within 60 s */
-#define LINE_MAX_BYTES 4096	     /* the console's CONSOLE_LINE_MAX */
-#define UPLOAD_MAX_BYTES (16u << 20) /* the console's CONSOLE_UPLOAD_MAX */
-#define REPLY_LINE_MAX (1u << 20)    /* one line of a reply (a JSON body may be long) */
+#define WAIT_TIMEOUT_S 90	    /* submit --wait: the node answers within 60 s */
+#define LINE_MAX_BYTES 4096	    /* the console's CONSOLE_LINE_MAX */
+#define UPLOAD_MAX_BYTES (4u << 20) /* the console's CONSOLE_UPLOAD_MAX */
+#define REPLY_LINE_MAX (1u << 20)   /* one line of a reply (a JSON body may be long) */
 #define PSK_MAX 64
 #define IDENTITY_MAX 128
 #define ARGS_MAX 512

@@ -30,9 +30,9 @@
 #include "sched/cluster/cluster.h"
 
 #define CONSOLE_PORT 7373
-#define CONSOLE_LINE_MAX 4096	       /* bytes of one command line, newline excluded */
-#define CONSOLE_UPLOAD_MAX (16u << 20) /* bytes of one uploaded ELF */
-#define CONSOLE_ARG_MAX 64	       /* bytes of a job, instance, node or key argument */
+#define CONSOLE_LINE_MAX 4096	      /* bytes of one command line, newline excluded */
+#define CONSOLE_UPLOAD_MAX (4u << 20) /* bytes of one uploaded ELF: one heap block */
+#define CONSOLE_ARG_MAX 64	      /* bytes of a job, instance, node or key argument */
 
 enum console_cmd_kind {
 	CONSOLE_HELP,	  /* help [COMMAND] */

@@ -33,7 +33,7 @@
 
 #define NS_PER_MS 1000000ULL
 #define READ_CHUNK 2048	    /* bytes read from the transport at once */
-#define MEMBERS_MAX 1024    /* members listed by `members` and `nodes` */
+#define MEMBERS_MAX 4096    /* members listed by `members` and `nodes` */
 #define INSTS_MAX 4096	    /* instances listed for one job */
 #define OUTPUT_CHUNK 4096   /* bytes of instance output read at once */
 #define LOGS_MAX (1u << 20) /* logs without -f: at most this much output in one block */
@@ -970,7 +970,7 @@ static const char *upload_end(struct sess *s, struct console_out *o)
 	if (memcmp(got, s->sha, sizeof got)) {
 		rep = console_out_err(o, "checksum", "the body's SHA-256 is %s", hex(got, 32, h));
 	} else if (!s->blob) {
-		/* The heap's largest block is 4 MiB (PMM_MAX_ORDER): a bigger body has no room. */
+		/* No single block free for the body (fragmented memory). */
 		rep = console_out_err(o, "toobig", "no memory for %zu bytes in one piece",
 				      s->blob_size);
 	} else {

@@ -153,11 +153,11 @@ def main():
 	if rc != 0:
 		print("net bench: testnet.sh up failed: " + out.strip(), file=sys.stderr)
 		return 1
-	common = ["--netns", a.net, "--node", "0", "--nic", a.nic, "--smp", a.smp, "--mem", a.mem]
-	shoal_opts = common + (["--kernel", a.kernel] if a.kernel else []) + ["--append", "net.diag=1"]
+	base = ["--netns", a.net, "--node", "0", "--nic", a.nic, "--smp", a.smp, "--mem", a.mem]
+	shoal_opts = base + (["--kernel", a.kernel] if a.kernel else []) + ["--append", "net.diag=1"]
 	targets = [
 		("shoal", shoal_opts, SHOAL_ADDR_RE),
-		("linux", common + ["--kernel", os.path.join(a.linux_dir, "vmlinuz"),
+		("linux", base + ["--kernel", os.path.join(a.linux_dir, "vmlinuz"),
 				    "--initrd", os.path.join(a.linux_dir, "initramfs-net.cpio.gz"),
 				    "--append", LINUX_CMDLINE], LINUX_ADDR_RE),
 	]
