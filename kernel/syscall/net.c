@@ -194,7 +194,9 @@ static long sys_socket(long domain, long type, long proto, long a3, long a4, lon
 }
 SYSCALL_DEFINE(NR_socket, sys_socket);
 
-static long sys_bind(long fd, long uaddr, long len, long a3, long a4, long a5)
+/* bind and connect: a socket and an address copied in from the task. */
+static long addr_call(long fd, long uaddr, long len,
+		      int (*op)(struct file *f, const void *addr, size_t len))
 {
 	char a[ADDR_MAX] = {0};
 	struct file *f;
@@ -203,24 +205,20 @@ static long sys_bind(long fd, long uaddr, long len, long a3, long a4, long a5)
 		return r;
 	r = get_addr(uaddr, len, a);
 	if (r == 0)
-		r = sock_bind(f, a, (size_t)len);
+		r = op(f, a, (size_t)len);
 	file_put(f);
 	return r;
+}
+
+static long sys_bind(long fd, long uaddr, long len, long a3, long a4, long a5)
+{
+	return addr_call(fd, uaddr, len, sock_bind);
 }
 SYSCALL_DEFINE(NR_bind, sys_bind);
 
 static long sys_connect(long fd, long uaddr, long len, long a3, long a4, long a5)
 {
-	char a[ADDR_MAX] = {0};
-	struct file *f;
-	int r = get_sock(fd, &f);
-	if (r < 0)
-		return r;
-	r = get_addr(uaddr, len, a);
-	if (r == 0)
-		r = sock_connect(f, a, (size_t)len);
-	file_put(f);
-	return r;
+	return addr_call(fd, uaddr, len, sock_connect);
 }
 SYSCALL_DEFINE(NR_connect, sys_connect);
 
