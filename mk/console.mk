@@ -17,10 +17,10 @@ $(B)/fuzz/fuzz_console: tests/fuzz/fuzz_console.c $(CONSOLE_CORE) tests/host/con
 fuzz: $(B)/fuzz/fuzz_console
 
 CONSOLE_HOST_BIN := $(B)/shoalctl
-$(B)/shoalctl: userland/shoalctl.c mk/console.mk
+$(B)/shoalctl: userland/shoalctl.c kernel/hex.h mk/console.mk
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  $@"
-	@$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -o $@ $< -lmbedtls -lmbedx509 -lmbedcrypto
+	@$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -I. -o $@ $< -lmbedtls -lmbedx509 -lmbedcrypto
 
 all: $(CONSOLE_HOST_BIN)
 

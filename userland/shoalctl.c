@@ -35,6 +35,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kernel/hex.h"
+
 #define DEFAULT_PORT "7373"
 #define CONNECT_TIMEOUT_S 5
 #define READ_TIMEOUT_S 30
@@ -95,17 +97,6 @@ struct psk {
 	size_t key_len;
 };
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* "IDENTITY:HEXKEY", surrounding white space ignored. */
 static void parse_psk(const char *text, const char *from, struct psk *p)
 {
@@ -127,12 +118,8 @@ static void parse_psk(const char *text, const char *from, struct psk *p)
 	size_t hex_len = n - id_len - 1;
 	if (hex_len == 0 || hex_len % 2 || hex_len / 2 > PSK_MAX)
 		die("%s: the key wants an even number of hex digits, 2..%d", from, 2 * PSK_MAX);
-	for (size_t i = 0; i < hex_len / 2; i++) {
-		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			die("%s: the key is not hex", from);
-		p->key[i] = (unsigned char)(hi << 4 | lo);
-	}
+	if (!hex_bytes(hex, hex_len / 2, p->key))
+		die("%s: the key is not hex", from);
 	p->key_len = hex_len / 2;
 }
 

@@ -208,6 +208,16 @@ static int walk(struct tmpfs *fs, const char *rel, struct tmp_node **out, const 
 	return 0;
 }
 
+/* rel's node, which must exist: walk's -ENOENT, -ENOTDIR, -ENAMETOOLONG, or -ENOENT when
+ * only its last component is missing. Under fs->lock. */
+static int find(struct tmpfs *fs, const char *rel, struct tmp_node **out)
+{
+	const char *last;
+	size_t ll;
+	int r = walk(fs, rel, out, &last, &ll);
+	return !r && last ? -ENOENT : r;
+}
+
 static void tmp_fill_stat(const struct tmp_node *n, struct lx_stat *st)
 {
 	memset(st, 0, sizeof *st);
@@ -225,11 +235,7 @@ int tmp_stat(struct tmpfs *fs, const char *rel, struct lx_stat *st)
 {
 	mutex_lock(&fs->lock);
 	struct tmp_node *n;
-	const char *last;
-	size_t ll;
-	int r = walk(fs, rel, &n, &last, &ll);
-	if (!r && last)
-		r = -ENOENT;
+	int r = find(fs, rel, &n);
 	if (!r)
 		tmp_fill_stat(n, st);
 	mutex_unlock(&fs->lock);
@@ -580,12 +586,8 @@ int tmp_unlink(struct tmpfs *fs, const char *rel, bool dir)
 {
 	mutex_lock(&fs->lock);
 	struct tmp_node *n;
-	const char *last;
-	size_t ll;
-	int r = walk(fs, rel, &n, &last, &ll);
-	if (!r && last)
-		r = -ENOENT;
-	else if (!r && n == fs->root)
+	int r = find(fs, rel, &n);
+	if (!r && n == fs->root)
 		r = -EBUSY;
 	else if (!r && dir && !is_dir(n))
 		r = -ENOTDIR;

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kernel/hex.h"
 #include "net/console/console.h"
 
 #define CONSOLE_TOKEN_MAX CLUSTER_ARGV_BYTES /* one token, bytes */
@@ -278,29 +279,10 @@ static int arg(struct ps *s, const char *what, char out[CONSOLE_ARG_MAX + 1])
 	return check_arg(s, what, out);
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* 64 hex digits into 32 bytes. */
 static bool sha256_hex(const char *t, size_t n, uint8_t out[32])
 {
-	if (n != 64)
-		return false;
-	for (size_t i = 0; i < 32; i++) {
-		int hi = hexval(t[2 * i]), lo = hexval(t[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return false;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return true;
+	return n == 64 && hex_bytes(t, 32, out);
 }
 
 /* The value of option `opt`: after '=' in the same token, or the next token. */
