@@ -247,6 +247,7 @@ static void scheduler(struct text *t)
 	    "Instances that could not start on this node.", as.start_failed);
 	one(t, "agent_blob_fetches_failed_total", "counter", "Program fetches that failed.",
 	    as.fetch_failed);
+	one(t, "agent_peer_refused_total", "counter", "Peer connections refused.", as.peer_refused);
 }
 
 static void console(struct text *t)

@@ -26,6 +26,11 @@
 #define AGENT_TICK_MS 100
 #define AGENT_BLOBS_MAX_BYTES (64u << 20) /* uploaded programs kept, in all */
 #define AGENT_FETCH_TIMEOUT_MS 5000
+/* The peer service serves up to AGENT_PEER_MAX_CONN connections at once; up to
+ * AGENT_PEER_QUEUE more wait for a worker, and one past that is closed at once (counted
+ * in agent_stats.peer_refused) so the asker tries another node. */
+#define AGENT_PEER_MAX_CONN 4
+#define AGENT_PEER_QUEUE 4
 
 /* Start on its own thread once membership runs (members_set_app before members_start). */
 void agent_init(void);
@@ -67,6 +72,7 @@ struct agent_stats {
 	uint64_t started, ended, start_failed, fetches, fetch_failed, peer_requests;
 	uint64_t peer_bad;		 /* peer frames that failed to open or decode */
 	uint64_t keys_applied, keys_bad; /* keyring steps announced by members */
+	uint64_t peer_refused; /* peer connections closed: every worker busy, queue full */
 };
 void agent_stats(struct agent_stats *s);
 

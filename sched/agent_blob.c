@@ -4,7 +4,11 @@
  * The store is bounded by AGENT_BLOBS_MAX_BYTES in all: a new blob evicts the least
  * recently used ones that nobody has pinned (a task being started from it, a peer being
  * served it); when pinned ones leave no room, the put fails with -ENOSPC. One mutex
- * guards the list; hashing and copying happen outside it. */
+ * guards the list, the totals, the LRU clock and the pin counts; hashing and copying
+ * happen outside it. The peer service's workers (AGENT_PEER_MAX_CONN of them) and the
+ * fetch and task threads use the store at once: a reader pins a blob and reads its bytes
+ * unlocked, which is safe because a blob's bytes never change once in and a pinned blob
+ * is never freed; two puts of one blob race benignly (the second finds the first). */
 #include <errno.h>
 #include <string.h>
 

@@ -12,6 +12,7 @@
 #define AGENT_BLOB_MAX (4u << 20)		      /* one blob (the console's upload bound) */
 #define AGENT_OUTPUT_CHUNK 16384		      /* output bytes per GET_OUTPUT answer */
 #define AGENT_INST_NAME_MAX (CLUSTER_JOB_ID_LEN + 24) /* "JOBID.SLOT#ATTEMPT" */
+#define AGENT_PEER_IO_TIMEOUT_MS 2000		      /* one peer connect, receive or send */
 
 /* Counters of struct agent_stats, bumped atomically from any agent thread. */
 extern struct agent_stats agent_counters;
@@ -32,8 +33,20 @@ void agent_blob_init(void);
 bool agent_blob_pin(const uint8_t sha256[32], const uint8_t **data, size_t *len);
 void agent_blob_unpin(const uint8_t sha256[32]);
 
-/* Peer service (agent_peer.c): the server thread, and the client side. */
-void agent_peer_start(void);
+/* Peer service (agent_peer.c): the server threads, and the client side. start listens
+ * and starts the acceptor and the AGENT_PEER_MAX_CONN workers: 0, -EALREADY, -EADDRINUSE,
+ * -ENFILE, -ENOMEM. stop (for self-tests) ends them within PEER_POLL_MS plus any
+ * exchange in progress, and closes the queued connections and the listener. */
+int agent_peer_start(void);
+void agent_peer_stop(void);
+/* For self-tests: seal and open frames under kr and cluster instead of the membership's
+ * keyring and name (NULL: the membership's again). Set it before any exchange. */
+struct gossip_keyring;
+void agent_peer_use_keys(const struct gossip_keyring *kr, const char *cluster);
+/* Ask the node at ip (host order) for a blob and put it in the store: 0, the node's
+ * -errno (-ENOENT: it has none), -EINVAL (the bytes did not hash to sha256), or
+ * -EHOSTUNREACH (no answer within the bounds). */
+int agent_peer_fetch_from(uint32_t ip, const uint8_t sha256[32]);
 /* Fetch a blob into the store from a node that holds it: `first` (may be NULL or ""),
  * then every other alive member, AGENT_FETCH_ROUNDS rounds. 0 or -EHOSTUNREACH. */
 int agent_peer_fetch_blob(const uint8_t sha256[32], const char *first);

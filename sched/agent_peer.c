@@ -15,17 +15,30 @@
  * Integers are big-endian. The echoed request id binds a response to its request; a blob
  * is verified against its hash by agent_blob_put, so a node can serve only what it holds.
  *
- * Failure model: the server handles one connection at a time, every receive and send
- * within PEER_IO_TIMEOUT_MS and the whole exchange within AGENT_FETCH_TIMEOUT_MS, so a
- * silent or trickling peer holds it for seconds at most. A frame that is too long, does
- * not open or does not decode is counted (agent_stats.peer_bad) and the connection
- * closed. The client bounds its connect, its I/O and the whole exchange the same way. */
+ * Failure model: one acceptor thread takes every connection and hands it to a fixed pool
+ * of AGENT_PEER_MAX_CONN worker threads through a queue of AGENT_PEER_QUEUE. So up to
+ * AGENT_PEER_MAX_CONN peers are served at once (the nodes of a large job all fetching one
+ * blob from its uploader), and a silent peer holds one worker, not the service. Every
+ * receive and send is bounded by AGENT_PEER_IO_TIMEOUT_MS and the whole exchange, counted from
+ * its accept (so a wait in the queue counts), by AGENT_FETCH_TIMEOUT_MS: a silent or
+ * trickling peer holds a worker for seconds at most. When every worker is busy and the
+ * queue is full the acceptor closes a new connection at once (agent_stats.peer_refused),
+ * so the asker moves on to another node instead of waiting; connections past lwIP's own
+ * backlog (PEER_BACKLOG) are not accepted at all while the acceptor is busy. A frame that
+ * is too long, does not open or does not decode is counted (agent_stats.peer_bad) and the
+ * connection closed. Out of memory for a response closes the connection too: at most
+ * AGENT_PEER_MAX_CONN responses (each up to two copies of a blob) are in the heap at
+ * once. The blob store (agent_blob.c) is shared by the workers under its own lock; a
+ * blob being served is pinned so it is never evicted under a reader. The client bounds
+ * its connect, its I/O and the whole exchange the same way. */
 #include <errno.h>
 #include <string.h>
 
 #include "kernel/heap.h"
 #include "kernel/log.h"
+#include "kernel/printf.h"
 #include "kernel/random.h"
+#include "kernel/sync.h"
 #include "kernel/thread.h"
 #include "lwip/sockets.h"
 #include "net/gossip/keyring.h"
@@ -37,11 +50,10 @@
 #define PEER_VERSION 1
 #define PEER_GET_BLOB 1
 #define PEER_GET_OUTPUT 2
-#define PEER_HEAD 10		/* version, op, request id */
-#define PEER_RESP_HEAD 14	/* and the status */
-#define PEER_REQ_MAX 128	/* plaintext of the largest request */
-#define PEER_IO_TIMEOUT_MS 2000 /* one connect, receive or send */
-#define PEER_BACKOFF_MS 50	/* after an accept that failed at once */
+#define PEER_HEAD 10	   /* version, op, request id */
+#define PEER_RESP_HEAD 14  /* and the status */
+#define PEER_REQ_MAX 128   /* plaintext of the largest request */
+#define PEER_BACKOFF_MS 50 /* after an accept that failed at once */
 #define PEER_BACKLOG 4
 #define PEER_MEMBERS_MAX 256 /* members tried for a blob */
 #define AGENT_FETCH_ROUNDS 2 /* passes over the members before a fetch fails */
@@ -60,10 +72,30 @@ static uint64_t get_be(const uint8_t *p, int n)
 	return v;
 }
 
+/* Keys the self-test seals under instead of the membership's (agent_peer_use_keys). */
+static struct gossip_keyring test_kr;
+static char test_cluster[GOSSIP_CLUSTER_MAX + 1];
+static bool test_keys;
+
+void agent_peer_use_keys(const struct gossip_keyring *kr, const char *cluster)
+{
+	if (kr) {
+		test_kr = *kr;
+		strncpy(test_cluster, cluster, GOSSIP_CLUSTER_MAX);
+		test_cluster[GOSSIP_CLUSTER_MAX] = 0;
+	}
+	__atomic_store_n(&test_keys, kr != NULL, __ATOMIC_SEQ_CST);
+}
+
 /* The keyring and cluster name every frame is sealed under. */
 static int seal_keys(struct gossip_keyring *kr, char cluster[GOSSIP_CLUSTER_MAX + 1])
 {
 	struct members_local l;
+	if (__atomic_load_n(&test_keys, __ATOMIC_SEQ_CST)) {
+		*kr = test_kr;
+		memcpy(cluster, test_cluster, GOSSIP_CLUSTER_MAX + 1);
+		return 0;
+	}
 	if (members_local(&l) < 0 || members_keyring(kr) < 0)
 		return -ENODEV;
 	memcpy(cluster, l.cluster, GOSSIP_CLUSTER_MAX + 1);
@@ -179,12 +211,28 @@ long agent_peer_answer(const uint8_t *req, size_t n, uint8_t **resp)
 	return (long)len;
 }
 
-static void serve(int c)
+/* One connected asker: its socket and when its exchange must be over. */
+struct conn {
+	int sock;
+	uint64_t deadline;
+};
+
+static struct {
+	bool on;   /* started and not stopped (only agent_peer_start/stop change it) */
+	bool stop; /* agent_peer_stop asks the threads to end */
+	int listener;
+	struct mbox queue; /* struct conn *: accepted, waiting for a worker */
+	struct thread *acceptor, *workers[AGENT_PEER_MAX_CONN];
+	int nworkers;
+} srv;
+
+static bool stopping(void) { return __atomic_load_n(&srv.stop, __ATOMIC_SEQ_CST); }
+
+static void serve(int c, uint64_t deadline)
 {
-	uint64_t deadline = agent_now_ms() + AGENT_FETCH_TIMEOUT_MS;
 	uint8_t *req, *resp;
-	ksock_timeout(c, SO_RCVTIMEO, PEER_IO_TIMEOUT_MS);
-	ksock_timeout(c, SO_SNDTIMEO, PEER_IO_TIMEOUT_MS);
+	ksock_timeout(c, SO_RCVTIMEO, AGENT_PEER_IO_TIMEOUT_MS);
+	ksock_timeout(c, SO_SNDTIMEO, AGENT_PEER_IO_TIMEOUT_MS);
 	long n = recv_frame(c, PEER_REQ_MAX, &req, deadline);
 	if (n == -EBADMSG)
 		AGENT_COUNT(peer_bad);
@@ -201,35 +249,120 @@ static void serve(int c)
 	kfree(resp);
 }
 
-static void server(void *arg)
+/* Accept every connection and queue it for a worker; refuse it when the queue is full.
+ * Idle server threads sleep until there is work: agent_peer_stop wakes the acceptor with
+ * a connection of its own and each worker with a NULL in the queue. */
+static void acceptor(void *arg)
 {
 	(void)arg;
-	int s = ksock_listen(INADDR_ANY, AGENT_PEER_PORT, PEER_BACKLOG);
-	if (s < 0) {
-		kerror("cluster: peer service cannot listen on TCP %d; blobs and logs stay local",
-		       AGENT_PEER_PORT);
-		return;
-	}
 	for (;;) {
 		uint64_t t0 = agent_now_ms();
-		int c = lwip_accept(s, NULL, NULL);
+		int c = lwip_accept(srv.listener, NULL, NULL);
+		if (stopping()) {
+			if (c >= 0)
+				lwip_close(c);
+			return;
+		}
 		if (c < 0) {
 			if (agent_now_ms() - t0 < PEER_BACKOFF_MS)
 				thread_sleep_ns(PEER_BACKOFF_MS * NS_PER_MS);
 			continue;
 		}
-		serve(c);
-		lwip_close(c);
+		struct conn *k = kmalloc(sizeof *k);
+		if (k) {
+			k->sock = c;
+			k->deadline = agent_now_ms() + AGENT_FETCH_TIMEOUT_MS;
+		}
+		if (!k || mbox_trypost(&srv.queue, k) < 0) {
+			AGENT_COUNT(peer_refused);
+			lwip_close(c);
+			kfree(k);
+		}
 	}
 }
 
-void agent_peer_start(void)
+static void worker(void *arg)
 {
-	struct thread *t = thread_create("agent-peer", server, NULL, THREAD_ANY_CPU);
-	if (t)
-		thread_start(t);
-	else
-		kerror("cluster: no thread for the peer service");
+	(void)arg;
+	for (;;) {
+		void *m;
+		if (mbox_fetch(&srv.queue, &m, 0) < 0)
+			continue;
+		struct conn *k = m;
+		if (!k)
+			return; /* agent_peer_stop */
+		serve(k->sock, k->deadline);
+		lwip_close(k->sock);
+		kfree(k);
+	}
+}
+
+int agent_peer_start(void)
+{
+	if (srv.on)
+		return -EALREADY;
+	srv.stop = false;
+	srv.nworkers = 0;
+	srv.listener = ksock_listen(INADDR_ANY, AGENT_PEER_PORT, PEER_BACKLOG);
+	if (srv.listener < 0) {
+		kerror("cluster: peer service cannot listen on TCP %d; blobs and logs stay local",
+		       AGENT_PEER_PORT);
+		return srv.listener;
+	}
+	if (mbox_init(&srv.queue, AGENT_PEER_QUEUE) < 0) {
+		lwip_close(srv.listener);
+		kerror("cluster: peer service off: out of memory");
+		return -ENOMEM;
+	}
+	for (int i = 0; i < AGENT_PEER_MAX_CONN; i++) {
+		char name[THREAD_NAME_MAX];
+		ksnprintf(name, sizeof name, "agent-peer-%d", i);
+		struct thread *t = thread_create(name, worker, NULL, THREAD_ANY_CPU);
+		if (!t)
+			break;
+		srv.workers[srv.nworkers++] = t;
+	}
+	srv.acceptor =
+		srv.nworkers ? thread_create("agent-peer", acceptor, NULL, THREAD_ANY_CPU) : NULL;
+	if (!srv.acceptor) {
+		for (int i = 0; i < srv.nworkers; i++)
+			thread_discard(srv.workers[i]);
+		mbox_free(&srv.queue);
+		lwip_close(srv.listener);
+		kerror("cluster: peer service off: no thread");
+		return -ENOMEM;
+	}
+	if (srv.nworkers < AGENT_PEER_MAX_CONN)
+		kwarn("cluster: peer service with %d workers of %d: out of memory", srv.nworkers,
+		      AGENT_PEER_MAX_CONN);
+	for (int i = 0; i < srv.nworkers; i++)
+		thread_start(srv.workers[i]);
+	thread_start(srv.acceptor);
+	srv.on = true;
+	return 0;
+}
+
+void agent_peer_stop(void)
+{
+	if (!srv.on)
+		return;
+	__atomic_store_n(&srv.stop, true, __ATOMIC_SEQ_CST);
+	int wake = ksock_connect(INADDR_LOOPBACK, AGENT_PEER_PORT, AGENT_PEER_IO_TIMEOUT_MS);
+	thread_join(srv.acceptor);
+	if (wake >= 0)
+		lwip_close(wake);
+	void *m;
+	while (mbox_tryfetch(&srv.queue, &m) == 0) {
+		lwip_close(((struct conn *)m)->sock);
+		kfree(m);
+	}
+	for (int i = 0; i < srv.nworkers; i++)
+		mbox_post(&srv.queue, NULL);
+	for (int i = 0; i < srv.nworkers; i++)
+		thread_join(srv.workers[i]);
+	mbox_free(&srv.queue);
+	lwip_close(srv.listener);
+	srv.on = false;
 }
 
 /* ---- client ---- */
@@ -241,7 +374,7 @@ static uint8_t *call(uint32_t ip, uint8_t *req, size_t n, size_t max, size_t *le
 	uint64_t deadline = agent_now_ms() + AGENT_FETCH_TIMEOUT_MS;
 	uint64_t id = random_u64();
 	put_be(req + 2, id, 8);
-	int s = ksock_connect(ip, AGENT_PEER_PORT, PEER_IO_TIMEOUT_MS);
+	int s = ksock_connect(ip, AGENT_PEER_PORT, AGENT_PEER_IO_TIMEOUT_MS);
 	if (s < 0)
 		return NULL;
 	uint8_t *resp = NULL;
@@ -278,7 +411,7 @@ static uint32_t addr_of(const char *node)
 	return ip;
 }
 
-static int fetch_from(uint32_t ip, const uint8_t sha[32])
+int agent_peer_fetch_from(uint32_t ip, const uint8_t sha[32])
 {
 	uint8_t req[PEER_HEAD + 32] = {PEER_VERSION, PEER_GET_BLOB};
 	memcpy(req + PEER_HEAD, sha, 32);
@@ -319,11 +452,11 @@ int agent_peer_fetch_blob(const uint8_t sha256[32], const char *first)
 					continue;
 				if (agent_blob_has(sha256))
 					rc = 0;
-				else if (fetch_from(m[i].addr.ip, sha256) == 0)
+				else if (agent_peer_fetch_from(m[i].addr.ip, sha256) == 0)
 					rc = 0;
 			}
 		if (rc < 0 && round + 1 < AGENT_FETCH_ROUNDS)
-			thread_sleep_ns(PEER_IO_TIMEOUT_MS / 4 * NS_PER_MS);
+			thread_sleep_ns(AGENT_PEER_IO_TIMEOUT_MS / 4 * NS_PER_MS);
 	}
 	kfree(m);
 	if (rc < 0)
