@@ -35,8 +35,8 @@ void agent_blob_unpin(const uint8_t sha256[32]);
 
 /* Peer service (agent_peer.c): the server threads, and the client side. start listens
  * and starts the acceptor and the AGENT_PEER_MAX_CONN workers: 0, -EALREADY, -EADDRINUSE,
- * -ENFILE, -ENOMEM. stop (for self-tests) ends them within PEER_POLL_MS plus any
- * exchange in progress, and closes the queued connections and the listener. */
+ * -ENFILE, -ENOMEM. stop (for self-tests) wakes them and waits for any exchange in
+ * progress (bounded), then closes the queued connections and the listener. */
 int agent_peer_start(void);
 void agent_peer_stop(void);
 /* For self-tests: seal and open frames under kr and cluster instead of the membership's
