@@ -5,13 +5,17 @@
  * Ending. Whatever ends a task (exit_group, a fault, a limit, task_kill) marks it dying
  * with its status; the first reason wins. A dying task's threads leave at their next
  * return towards ring 3 (system call or interrupt), and its futex waits and sleeps are
- * woken at once. A thread in a wait of another module (a socket read, a pipe) leaves
+ * woken at once. A thread running on another CPU gets that interrupt at once too
+ * (sched_interrupt's IPI): a CPU with one thread has no timer interrupt but the tick=
+ * backstop, so a thread spinning in ring 3 would otherwise outlive its kill by up to a
+ * backstop interval. A thread in a wait of another module (a socket read, a pipe) leaves
  * when that wait ends: bounded by the waits' own timeouts, not by this file.
  *
  * A leaving thread switches to the kernel's page tables, queues itself for the reaper
  * and dies. The reaper joins it (its kernel stack is then free to go) and, after the
  * task's last thread, ends the task: fs_task_end, the address space, the status line.
- * Freeing the address space only then means no CPU can still have it loaded.
+ * Freeing the address space only then means no CPU can still have it loaded. The task's
+ * ended_ns is when its last thread left, not when the reaper got to it.
  *
  * Lock order: tasks_lock -> task->lock -> a futex bucket's spinlock. */
 #include "kernel/task.h"
@@ -218,9 +222,11 @@ int task_sleep_until(uint64_t deadline_ns)
 	return rc == -EINTR ? -EINTR : 0;
 }
 
-/* Wake ut if it sits in one of the waits above (it sees the task dying). */
+/* Wake ut if it sits in one of the waits above (it sees the task dying); if it runs in
+ * ring 3 on another CPU, interrupt it there so it leaves now. */
 static void interrupt(struct uthread *ut)
 {
+	sched_interrupt(ut->thread);
 	struct futex_bucket *b =
 		__atomic_load_n((struct futex_bucket **)&ut->waiting, __ATOMIC_ACQUIRE);
 	if (!b)
@@ -302,6 +308,8 @@ static __attribute__((noreturn)) void leave(struct uthread *ut)
 		t->state_end = TASK_EXITED;
 		t->status = 0;
 	}
+	if (last) /* its code stops here: the end a kill's latency is measured to */
+		t->stats.ended_ns = time_ns();
 	t->dead_cpu_ns += thread_runtime_ns(th);
 	mutex_unlock(&t->lock);
 
@@ -440,7 +448,6 @@ static void finish(struct task *t)
 		t->echo_len = 0;
 	}
 	t->state = t->state_end;
-	t->stats.ended_ns = time_ns();
 	t->stats.cpu_ns = t->dead_cpu_ns;
 	t->stats.mem_bytes = mem;
 	int status = t->status;

@@ -81,5 +81,8 @@ struct spinlock;
 int sched_block(struct spinlock *lock, uint64_t deadline_ns);
 /* Make a blocked thread ready again; reason is what its sched_block returns. */
 void sched_wake(struct thread *t, int reason);
+/* If t is running on another CPU, interrupt that CPU now (VEC_RESCHED), so t passes its
+ * return-to-user path (a killed task's threads leave there). */
+void sched_interrupt(struct thread *t);
 
 #endif

@@ -28,8 +28,10 @@
  * its timers and the tick= backstop. Whoever makes a queue non-empty makes its CPU look
  * again: on this CPU directly, on another by the VEC_RESCHED IPI (kick), whose handler
  * ends the slice at once if it is already over and otherwise asks for the interrupt at
- * its end. A thread queued behind a busy CPU also wakes an idle CPU, which steals it:
- * idle CPUs no longer poll for work on a tick.
+ * its end. The same IPI makes a thread running elsewhere pass its return path at once
+ * (sched_interrupt: a killed task's threads leave there). A thread queued behind a busy
+ * CPU also wakes an idle CPU, which steals it: idle CPUs no longer poll for work on a
+ * tick.
  *
  * Lock order: a wait-queue lock (sync.c, thread_join) -> run-queue lock -> timer lock.
  * Only one run-queue lock is ever held at a time. */
@@ -371,6 +373,26 @@ void sched_wake(struct thread *t, int reason)
 	spin_unlock(&rq->lock);
 	if (woke)
 		kick(cpu, pinned, first);
+}
+
+/* If t is RUNNING on another CPU, interrupt that CPU with VEC_RESCHED now, so that t
+ * passes its interrupt's return path (task.c ends the threads of a killed task there)
+ * instead of at that CPU's next timer interrupt, which a thread alone on its CPU may
+ * only get at the tick= backstop. Whatever the caller stored before this call is
+ * visible to t on that path: if t was running we interrupt it after the store; if it
+ * was not, whoever switches to it later takes the run-queue lock we held, after us. */
+void sched_interrupt(struct thread *t)
+{
+	if (__atomic_load_n(&t->cpu, __ATOMIC_ACQUIRE) < 0)
+		return; /* never queued: it has not started, and checks on its way out */
+	uint64_t f = irq_save();
+	struct runq *rq = lock_rq_of(t);
+	int cpu = t->cpu;
+	bool there = t->state == THREAD_RUNNING && cpus[cpu].current == t && cpu != this_cpu()->id;
+	spin_unlock(&rq->lock);
+	if (there)
+		lapic_send_ipi(cpus[cpu].apic_id, VEC_RESCHED);
+	irq_restore(f);
 }
 
 /* An idle CPU takes the oldest unpinned READY thread from the longest queue of a busy
