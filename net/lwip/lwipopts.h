@@ -3,9 +3,8 @@
  *
  * The stack runs with an OS (NO_SYS 0): one tcpip thread owns the core, kernel threads
  * use the sockets or netconn API, and with core locking those calls take the core lock
- * instead of a message round trip through the tcpip thread. NIC receive threads run
- * the stack on their frames themselves, under the core lock (tcpip_input with
- * LWIP_TCPIP_CORE_LOCKING_INPUT); the tcpip thread keeps lwIP's timers and callbacks.
+ * instead of a message round trip through the tcpip thread. NIC receive threads hand
+ * frames to the tcpip thread's mailbox (tcpip_input), which never blocks them.
  *
  * Memory, sized for one fast TCP stream per direction and a few dozen connections on a
  * node with as little as 32 MiB (all of it static, in .bss):
@@ -19,10 +18,10 @@
  * window must hold several such segments to keep the stream going. (virtio-net lends
  * its own receive buffers, so its frames mostly stay out of the pool.) For a driver
  * whose frames are copied, the pool holds such a window, plus what a reader has taken
- * but not yet freed (netconn opens the window when it hands data over): with 256
- * buffers a 64 MiB echo over copied virtio-net frames lost some to an empty pool (TCP
- * sent them again), with 512 none. Beyond that, received frames are dropped and
- * counted, and TCP sends them again. */
+ * but not yet freed (netconn opens the window when it hands data over), plus the
+ * frames in the tcpip mailbox: with 256 buffers a 64 MiB echo over copied virtio-net
+ * frames lost some to an empty pool (TCP sent them again), with 512 none. Beyond that,
+ * received frames are dropped and counted, and TCP sends them again. */
 #ifndef SHOAL_LWIPOPTS_H
 #define SHOAL_LWIPOPTS_H
 
@@ -30,14 +29,12 @@
 #define NO_SYS 0
 #define SYS_LIGHTWEIGHT_PROT 1 /* pools are touched by NIC threads and socket callers */
 #define LWIP_TCPIP_CORE_LOCKING 1
-/* A NIC's receive thread runs the stack on each frame itself, under the core lock
- * (tcpip_input calls ethernet_input), rather than posting it to the tcpip thread: that
- * hand-off cost a thread switch per frame, and on SMP a wake-up IPI to whichever CPU
- * the tcpip thread was placed on (the receive thread is on the interrupt's CPU). Under
- * TCG the hop was most of a ping's round trip (net bench, -smp 4, medians: 0.13-0.18 ms
- * with the mailbox, 0.05-0.09 ms without, Linux 0.13-0.21 ms), and the p99 fell from
- * 5-12 ms to under 3 ms (no wait for another CPU's wake-up on a busy host). */
-#define LWIP_TCPIP_CORE_LOCKING_INPUT 1
+/* Receive threads only post frames to the tcpip mailbox. Running the stack on each frame
+ * in the receive thread instead (1) halves a ping's round trip under TCG, but a copying
+ * driver's thread then retakes the core lock frame after frame while the reader of the
+ * connection waits for it: a 64 MiB echo over e1000 fell from 4.9 to 0.3 MB/s on a busy
+ * host. */
+#define LWIP_TCPIP_CORE_LOCKING_INPUT 0
 #define LWIP_NETCONN_SEM_PER_THREAD 0
 #define LWIP_TIMERS 1
 /* Every raw-API entry point checks that its caller holds the core lock (sys_arch.c):
@@ -54,8 +51,7 @@ void sys_arch_check_core_locked(void);
 #define DEFAULT_THREAD_STACKSIZE 0
 #define DEFAULT_THREAD_PRIO 0
 
-/* Mailbox depths. The tcpip mailbox took every received frame before receive threads
- * ran the stack themselves; it stays deep for bursts of callbacks. */
+/* Mailbox depths: the tcpip mailbox takes every received frame, so it is deep. */
 #define TCPIP_MBOX_SIZE 1024
 /* A connection's queue of received segments for its reader holds a full window of
  * MSS-sized ones: TCP drops a data segment it cannot queue, and the sender must send it

@@ -1,17 +1,14 @@
 /* netif.c: the glue between NIC drivers (drivers/netdev.h) and lwIP: one lwIP netif
  * per netdev.
  *
- * Receive: the driver's receive thread calls nd->rx, which hands the frame to lwIP
- * (tcpip_input) as a pbuf chain: over the driver's own buffers when it lends them
- * (custom pbufs, one per piece, whose last pbuf_free hands the buffer back through
- * rx_return, from whichever thread frees it), or else copied into PBUF_POOL buffers.
- * tcpip_input runs the stack on the frame in the receive thread itself, under the core
- * lock (LWIP_TCPIP_CORE_LOCKING_INPUT, lwipopts.h: no hop to the tcpip thread, which
- * was most of a ping's round trip), so the receive thread waits for the lock while
- * another thread holds it, and for nothing else: when the pool is exhausted the frame
- * is dropped and counted (lwIP's LINK_STATS and port_rx_nobuf), and TCP recovers it.
- * A driver lends only while it keeps enough buffers for the device, so a reader that
- * holds data for long slows nothing but itself.
+ * Receive: the driver's receive thread calls nd->rx, which posts the frame to the
+ * tcpip thread's mailbox (tcpip_input) as a pbuf chain: over the driver's own buffers
+ * when it lends them (custom pbufs, one per piece, whose last pbuf_free hands the
+ * buffer back through rx_return, from whichever thread frees it), or else copied into
+ * PBUF_POOL buffers. Neither step blocks: when the pool or the mailbox is exhausted the
+ * frame is dropped and counted (lwIP's LINK_STATS and port_rx_nobuf), and TCP recovers
+ * it. A driver lends only while it keeps enough buffers for the device, so a reader
+ * that holds data for long slows nothing but itself.
  *
  * Transmit: lwIP calls linkoutput with the core lock held. A driver with xmit_frags gets
  * the pbuf chain as pieces and copies them straight into its ring; for one with only
@@ -181,8 +178,7 @@ static bool lendable(struct nd_if *ni, const struct netdev_frag *f, int n)
 	return true;
 }
 
-/* nd->rx, from the driver's receive thread (never an interrupt: input takes the core
- * lock). */
+/* nd->rx, from the driver's receive thread. */
 static bool rx_frame(struct netdev *nd, const struct netdev_frag *f, int n, size_t len)
 {
 	struct nd_if *ni = nd->stack;
