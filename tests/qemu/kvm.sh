@@ -9,7 +9,7 @@ set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 
 PROBE_SECS=${PROBE_SECS:-20}
-SELFTEST_SECS=${SELFTEST_SECS:-150} # interrupt-flag changes trap to the host under nested PVM: slow
+SELFTEST_SECS=${SELFTEST_SECS:-180} # interrupt-flag changes trap to the host under nested PVM: slow
 export SHOAL_ACCEL=kvm
 
 if [ ! -c /dev/kvm ] || [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
