@@ -8,7 +8,7 @@
 # Usable on its own too: make -f mk/cluster.mk cluster-sim
 B ?= build
 CC ?= gcc
-CLUSTER_SRC := $(addprefix sched/cluster/,cluster.c table.c merge.c place.c view.c wire.c mem.c)
+CLUSTER_SRC := $(addprefix sched/cluster/,cluster.c table.c merge.c place.c view.c wire.c mem.c gc.c)
 CLUSTER_HDR := sched/cluster/cluster.h sched/cluster/internal.h sched/cluster/core.h
 CLUSTER_SIM_SRC := tests/sim/cluster_sim.c tests/sim/queue.c $(CLUSTER_SRC)
 CLUSTER_CFLAGS := -std=gnu11 -I. -Wall -Wextra -Wno-unused-parameter

@@ -74,9 +74,12 @@ void cluster_free(struct cluster *c)
 		cl_free(c->jobs[i].name);
 		cl_free(c->jobs[i].cons);
 		cl_free(c->jobs[i].insts);
+		cl_free(c->jobs[i].top);
 	}
 	for (uint32_t i = 0; i < c->ntails; i++)
 		cl_free(c->tails[i]);
+	cl_free(c->tombs);
+	cl_free(c->tombmap);
 	for (uint32_t i = c->ehead; i < c->neff; i++)
 		cl_free(c->effs[i].data);
 	cl_free(c->eff_last);
@@ -265,11 +268,28 @@ static void put_node(const struct cluster *c, const struct node *n, struct buf *
 	clw_put_node(b, &r);
 }
 
-/* Each replicated record once: fn(ctx, type, body) for every one. */
-static void each_record(const struct cluster *c, void (*fn)(void *, uint8_t, const struct buf *),
-			void *ctx)
+static void put_gone(const struct cluster *c, const struct tomb *t, bool digest, struct buf *b)
+{
+	struct rec_gone r;
+	memcpy(r.job, t->id, sizeof r.job);
+	r.age_ms = digest || c->now < t->born ? 0 : c->now - t->born;
+	scpy(r.writer, c->nodes[t->writer].name, sizeof r.writer);
+	clw_put_gone(b, &r);
+}
+
+/* Each replicated record once: fn(ctx, type, body) for every one (for the digest, with
+ * tombstones' ages left out: they differ between replicas). */
+static void each_record(const struct cluster *c, bool digest,
+			void (*fn)(void *, uint8_t, const struct buf *), void *ctx)
 {
 	struct buf b = {0};
+	for (uint32_t t = 0; t < c->ntombs; t++) {
+		if (cl_tomb_expired(c, &c->tombs[t]))
+			continue; /* not yet dropped: a receiver would ignore it */
+		b.n = 0;
+		put_gone(c, &c->tombs[t], digest, &b);
+		fn(ctx, CL_REC_GONE, &b);
+	}
 	for (uint32_t i = 0; i < c->nnodes; i++) {
 		if (!c->nodes[i].drain_ver)
 			continue;
@@ -279,6 +299,8 @@ static void each_record(const struct cluster *c, void (*fn)(void *, uint8_t, con
 	}
 	for (uint32_t i = 0; i < c->njobs; i++) {
 		const struct job *j = &c->jobs[i];
+		if (j->gone)
+			continue;
 		if (j->have_spec) {
 			b.n = 0;
 			clw_put_raw(&b, j->spec_enc, j->spec_len);
@@ -292,6 +314,8 @@ static void each_record(const struct cluster *c, void (*fn)(void *, uint8_t, con
 	}
 	for (uint32_t i = 0; i < c->ninsts; i++) {
 		struct rec_inst r;
+		if (c->jobs[c->insts[i].job].gone || c->insts[i].state == CL_DEAD)
+			continue;
 		b.n = 0;
 		cl_rec_from_inst(c, &c->insts[i], &r);
 		clw_put_inst(&b, &r);
@@ -325,7 +349,7 @@ uint8_t *cluster_state(struct cluster *c, size_t *len)
 	struct state_ctx s = {{0}, 0, 0};
 	clw_put_hdr(&s.out, CL_STATE);
 	clw_put32(&s.out, 0);
-	each_record(c, state_rec, &s);
+	each_record(c, false, state_rec, &s);
 	if (s.out.err) {
 		clw_buf_free(&s.out);
 		return NULL;
@@ -348,7 +372,7 @@ static void digest_rec(void *ctx, uint8_t type, const struct buf *b)
 uint64_t cluster_digest(const struct cluster *c)
 {
 	struct state_ctx s = {{0}, 0, 0};
-	each_record(c, digest_rec, &s);
+	each_record(c, true, digest_rec, &s);
 	return s.digest;
 }
 
@@ -397,7 +421,7 @@ int cluster_submit(struct cluster *c, const struct cluster_job_spec *spec, const
 	if (spec->name[0]) {
 		for (uint32_t ji = 0; ji < c->njobs; ji++) {
 			const struct job *j = &c->jobs[ji];
-			if (j->have_spec && j->name && !strcmp(j->name, spec->name) &&
+			if (j->have_spec && !j->gone && j->name && !strcmp(j->name, spec->name) &&
 			    cl_job_live(c, ji)) {
 				*why = "name taken by a live job";
 				return -EEXIST;
@@ -410,7 +434,7 @@ int cluster_submit(struct cluster *c, const struct cluster_job_spec *spec, const
 		for (int k = 1; k < CLUSTER_JOB_ID_LEN; k++, v >>= 4)
 			id[k] = hex[v & 15];
 		id[CLUSTER_JOB_ID_LEN] = 0;
-	} while (cl_job_find(c, id) != NONE);
+	} while (cl_job_find(c, id) != NONE || cl_is_gone(c, id));
 	memcpy(r.job, id, sizeof r.job);
 	r.submitted_ms = now_ms;
 	scpy(r.by, who ? who : "", sizeof r.by);
@@ -535,6 +559,11 @@ void cluster_inst_started(struct cluster *c, const struct cluster_inst *inst, ui
 	if (i == NONE || (k = cl_local_find(c, i)) < 0)
 		return;
 	c->local[k].started = true;
+	if (c->jobs[c->insts[i].job].gone) { /* collected meanwhile */
+		c->local[k].killing = true;
+		cl_push_eff(c, CLUSTER_EFFECT_KILL, 0, NONE, i, NULL);
+		return;
+	}
 	if (c->insts[i].state == CLUSTER_ASSIGNED)
 		cl_write_inst(c, i, CLUSTER_RUNNING, 0, 0, NULL, 0, c->jobs[c->insts[i].job].coord);
 	k = cl_local_find(c, i);
@@ -560,6 +589,8 @@ void cluster_inst_ended(struct cluster *c, const struct cluster_inst *inst,
 	k = cl_local_find(c, i);
 	if (k >= 0)
 		cl_local_drop(c, k);
+	if (c->jobs[c->insts[i].job].gone)
+		return; /* collected: nothing more is recorded about it */
 	if (tail_len > CLUSTER_TAIL_MAX) {
 		tail += tail_len - CLUSTER_TAIL_MAX;
 		tail_len = CLUSTER_TAIL_MAX;

@@ -40,6 +40,23 @@
  * (otherwise it answers REJECTED and the coordinator places elsewhere), so a node is never
  * over-committed even when two coordinators place on it at once.
  *
+ * Ended jobs are collected: a job is ended when it is stopped with no active instance, or
+ * is a batch job whose slots all completed or failed. The table keeps the newest
+ * `ended_jobs_keep` ended jobs (by when their last record changed, as each node saw it;
+ * ties by id) and never collects one that ended less than `ended_min_keep_ms` ago (so
+ * `status JOB` works right after a job ends). A job's coordinator collects it by writing a
+ * tombstone (job id, writer, age): the tombstone beats every other record of the job, so
+ * push-pull from a replica that still holds the job does not bring it back; every
+ * replica frees the job's spec, instances and tails when the tombstone merges. Tombstones
+ * are held `tombstone_keep_ms` (their age travels with them, so all replicas drop them at
+ * about the same time). A node cut off for longer than that and still holding a collected
+ * job would bring the job back when it rejoins: collected again if that node had seen it
+ * end, but run again (the slots it did not see complete) if it had not. A service slot keeps
+ * the records of its newest 3 attempts (CL_ATTEMPTS_KEEP): older ones are dropped everywhere
+ * (and an instance of one still running somewhere is killed by its own node), so a service
+ * that restarts for days does not grow the table. Counters: jobs_collected, tombstones,
+ * tombstones_written, tombstones_expired, gone_ignored, attempts_dropped, attempts_ignored.
+ *
  * Batch: each slot completes once (one attempt EXITED with status 0; a duplicate that
  * also finishes is reported as a duplicate, not a second completion) or is FAILED after
  * max_retries failed attempts. Service: keeps `count` instances running; an exit of any
@@ -51,19 +68,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CLUSTER_NAME_MAX 63		/* node and job names, bytes */
-#define CLUSTER_PROGRAM_MAX 127		/* program path in the image, bytes */
-#define CLUSTER_ARGV_BYTES 512		/* argv strings, NUL-separated, all together */
-#define CLUSTER_ENV_BYTES 256		/* envp "K=V" strings, NUL-separated */
-#define CLUSTER_CONSTRAINTS_MAX 4	/* "tag=value" constraints per job */
-#define CLUSTER_CONSTRAINT_MAX 63	/* bytes of one */
-#define CLUSTER_IDENTITY_MAX 31		/* who submitted (console PSK identity) */
-#define CLUSTER_TAIL_MAX 256		/* output tail kept in an ended instance's record */
-#define CLUSTER_JOB_ID_LEN 10		/* "j" + 9 lowercase hex digits */
-#define CLUSTER_COUNT_MAX 100000	/* instances of one job */
-#define CLUSTER_RETRIES_DEFAULT 3	/* batch: failed attempts before a slot is FAILED */
-#define CLUSTER_RESTART_BACKOFF_MS 1000 /* service: before an exited instance restarts */
-#define CLUSTER_ENDED_JOBS_KEEP 1000	/* ended jobs to keep; not enforced yet: every job stays */
+#define CLUSTER_NAME_MAX 63		 /* node and job names, bytes */
+#define CLUSTER_PROGRAM_MAX 127		 /* program path in the image, bytes */
+#define CLUSTER_ARGV_BYTES 512		 /* argv strings, NUL-separated, all together */
+#define CLUSTER_ENV_BYTES 256		 /* envp "K=V" strings, NUL-separated */
+#define CLUSTER_CONSTRAINTS_MAX 4	 /* "tag=value" constraints per job */
+#define CLUSTER_CONSTRAINT_MAX 63	 /* bytes of one */
+#define CLUSTER_IDENTITY_MAX 31		 /* who submitted (console PSK identity) */
+#define CLUSTER_TAIL_MAX 256		 /* output tail kept in an ended instance's record */
+#define CLUSTER_JOB_ID_LEN 10		 /* "j" + 9 lowercase hex digits */
+#define CLUSTER_COUNT_MAX 100000	 /* instances of one job */
+#define CLUSTER_RETRIES_DEFAULT 3	 /* batch: failed attempts before a slot is FAILED */
+#define CLUSTER_RESTART_BACKOFF_MS 1000	 /* service: before an exited instance restarts */
+#define CLUSTER_ENDED_JOBS_KEEP 1000	 /* ended jobs kept (newest by end); older ones collected */
+#define CLUSTER_ENDED_MIN_KEEP_MS 300000 /* no ended job is collected sooner than this */
+#define CLUSTER_TOMBSTONE_KEEP_MS 86400000 /* a collected job's tombstone is held this long */
 
 enum cluster_job_kind { CLUSTER_BATCH, CLUSTER_SERVICE };
 enum cluster_score { CLUSTER_SPREAD, CLUSTER_BINPACK };
@@ -151,6 +170,8 @@ struct cluster_config {
 	uint32_t restart_backoff_ms; /* CLUSTER_RESTART_BACKOFF_MS */
 	uint32_t ended_jobs_keep;    /* CLUSTER_ENDED_JOBS_KEEP */
 	uint32_t rebroadcast_ms;     /* own changes not yet confirmed are re-sent this often */
+	uint32_t ended_min_keep_ms;  /* CLUSTER_ENDED_MIN_KEEP_MS */
+	uint32_t tombstone_keep_ms;  /* CLUSTER_TOMBSTONE_KEEP_MS */
 };
 void cluster_config_default(struct cluster_config *c);
 
@@ -159,6 +180,12 @@ struct cluster_stats {
 	uint64_t msgs_in, msgs_out, msgs_bad, states_in, states_bad;
 	uint64_t place_ns_total; /* for a mean placement latency, filled by the caller */
 	uint64_t place_latency_ms_sum, place_latency_n; /* submit to RUNNING, on coordinator */
+	uint64_t jobs_collected; /* ended jobs whose records were freed here */
+	uint64_t tombstones;	 /* tombstones held now (a gauge) */
+	uint64_t tombstones_written, tombstones_expired;
+	uint64_t gone_ignored;	   /* records of a collected job, dropped on arrival */
+	uint64_t attempts_dropped; /* superseded service attempts dropped from the table here */
+	uint64_t attempts_ignored; /* records of such attempts, dropped on arrival */
 };
 
 enum cluster_effect_kind {

@@ -11,6 +11,7 @@
 #include "sched/cluster/internal.h"
 
 #define NONE UINT32_MAX
+#define CL_DEAD 7 /* inst state, never on the wire: a superseded service attempt (gc.c) */
 #define REJECTED_LATELY 0x80000000u /* in scratch[], beside the count */
 
 /* strlcpy, which the host's C library may lack. */
@@ -54,6 +55,19 @@ struct job {
 	uint32_t slots; /* 1 + the highest slot of any instance */
 	uint64_t wake, epoch_seen;
 	uint64_t reconciled; /* when it was last reconciled here */
+	bool gone;	     /* tombstoned: out of views and state; freed at the next compaction */
+	bool ended;	     /* cached cl_job_state: ended (valid while ended_chg == chg) */
+	uint32_t chg, ended_chg; /* bumped on every change of its records */
+	uint64_t changed;	 /* this node's clock when its records last changed */
+	uint16_t *top;		 /* per slot: the highest attempt seen */
+	uint32_t topcap;
+};
+
+/* A collected job's tombstone. */
+struct tomb {
+	char id[CLUSTER_JOB_ID_LEN + 1];
+	uint32_t writer; /* node index */
+	uint64_t born;	 /* this node's clock: now - age when it merged */
 };
 
 struct inst {
@@ -114,6 +128,13 @@ struct cluster {
 	uint32_t neff, ecap, ehead;
 	uint8_t *eff_last;
 	struct cluster_job eff_job;
+
+	struct tomb *tombs;
+	uint32_t ntombs, tbcap;
+	uint32_t *tombmap, tombmap_size;
+	uint32_t ngone; /* jobs marked gone, not yet compacted away */
+	uint32_t ndead; /* instances marked CL_DEAD, not yet compacted away */
+	uint64_t next_gc;
 
 	uint32_t *order; /* jobs with a spec, newest first */
 	uint32_t norder;
@@ -180,6 +201,15 @@ int cl_apply_spec(struct cluster *c, const struct rec_spec *r, const uint8_t *bo
 void cl_mark_mine_dirty(struct cluster *c);
 void cl_write_inst(struct cluster *c, uint32_t i, uint8_t state, uint8_t flags, int32_t status,
 		   const char *tail, uint16_t tail_len, uint32_t to);
+
+/* gc.c: ended jobs, tombstones, compaction */
+int cl_apply_gone(struct cluster *c, const struct rec_gone *r);
+bool cl_is_gone(const struct cluster *c, const char *id);
+bool cl_tomb_expired(const struct cluster *c, const struct tomb *t);
+void cl_trim_slot(struct cluster *c, uint32_t ji, uint32_t slot);
+void cl_gc(struct cluster *c);
+void cl_job_changed(struct cluster *c, uint32_t ji);
+uint32_t cl_tomb_find(const struct cluster *c, const char *id);
 
 /* cluster.c: lifecycle, membership, replication, commands, reports */
 void cl_flush_last(struct cluster *c);

@@ -24,12 +24,18 @@ int cl_grow(void **p, size_t old, size_t new);
 #define CL_HDR_LEN 4		  /* magic (2), version, type */
 #define CL_MSG_MAX 1024		  /* GOSSIP_APP_MAX: one record update, header included */
 #define CL_REJECT_HOLDOFF_MS 2000 /* a node that rejected a job gets none of it for this long */
+#define CL_GC_EVERY_MS 5000	  /* how often ended jobs and tombstones are looked at */
+/* A service slot keeps the records of its newest CL_ATTEMPTS_KEEP attempts: an attempt that
+ * many below the slot's newest is dropped (see gc.c). */
+#define CL_ATTEMPTS_KEEP 3
+#define CL_GARBAGE_FRACTION 8 /* compact once 1/8 of the jobs or instances are collected */
 
 enum cl_rec_type {
 	CL_REC_SPEC = 1, /* a job's immutable spec (and its initial count) */
 	CL_REC_CTL = 2,	 /* a job's count and stopped flag, LWW */
 	CL_REC_INST = 3, /* an instance's state */
 	CL_REC_NODE = 4, /* a node's drain flag, LWW */
+	CL_REC_GONE = 5, /* a collected job's tombstone: beats every other record of the job */
 	CL_STATE = 0x10, /* the whole table: records back to back */
 };
 
@@ -71,11 +77,18 @@ struct rec_node {
 	char writer[CLUSTER_NAME_MAX + 1];
 };
 
+struct rec_gone {
+	char job[CLUSTER_JOB_ID_LEN + 1];
+	uint64_t age_ms; /* how long ago it was written, as the sender reckons */
+	char writer[CLUSTER_NAME_MAX + 1];
+};
+
 union rec {
 	struct rec_spec spec;
 	struct rec_ctl ctl;
 	struct rec_inst inst;
 	struct rec_node node;
+	struct rec_gone gone;
 };
 
 /* A growing output buffer; err sticks once an allocation failed. */
@@ -91,6 +104,7 @@ void clw_put_spec(struct buf *b, const struct rec_spec *r);
 void clw_put_ctl(struct buf *b, const struct rec_ctl *r);
 void clw_put_inst(struct buf *b, const struct rec_inst *r);
 void clw_put_node(struct buf *b, const struct rec_node *r);
+void clw_put_gone(struct buf *b, const struct rec_gone *r);
 /* A message header; a state's header is followed by put32(number of records) and then
  * clw_put_framed records. */
 void clw_put_hdr(struct buf *b, uint8_t type);

@@ -13,6 +13,8 @@ void cl_write_inst(struct cluster *c, uint32_t i, uint8_t state, uint8_t flags, 
 		   const char *tail, uint16_t tail_len, uint32_t to)
 {
 	struct rec_inst r;
+	if (c->jobs[c->insts[i].job].gone || c->insts[i].state == CL_DEAD)
+		return; /* collected: nothing more is written about it */
 	cl_rec_from_inst(c, &c->insts[i], &r);
 	r.flags |= flags;
 	if (state != r.state) {
@@ -39,9 +41,19 @@ int cl_apply_inst(struct cluster *c, const struct rec_inst *r, uint32_t *out)
 	if (ji == NONE || ni == NONE)
 		return -ENOMEM;
 	i = cl_inst_find(c, ji, r->slot, r->attempt, ni);
+	j = &c->jobs[ji];
+	if (i == NONE && j->have_spec && j->kind == CLUSTER_SERVICE && r->slot < j->topcap &&
+	    r->attempt + CL_ATTEMPTS_KEEP <= j->top[r->slot]) {
+		c->st.attempts_ignored++; /* superseded, dropped here already (or about to be) */
+		return 0;
+	}
+	if (i != NONE && c->insts[i].state == CL_DEAD) {
+		c->st.attempts_ignored++;
+		return 0;
+	}
 	if (i == NONE) {
-		j = &c->jobs[ji];
-		if (cl_grow_array((void **)&c->insts, &c->icap, c->ninsts + 1, sizeof *c->insts) ||
+		if (cl_grow_array((void **)&j->top, &j->topcap, r->slot + 1, sizeof *j->top) ||
+		    cl_grow_array((void **)&c->insts, &c->icap, c->ninsts + 1, sizeof *c->insts) ||
 		    cl_map_resize(&c->instmap, &c->instmap_size, c->ninsts + 1, cl_inst_hash, c) ||
 		    cl_grow_array((void **)&j->insts, &j->icap, j->ninsts + 1, sizeof *j->insts))
 			return -ENOMEM;
@@ -71,6 +83,10 @@ int cl_apply_inst(struct cluster *c, const struct rec_inst *r, uint32_t *out)
 		if (active(x->state))
 			cl_load(c, x, 1);
 		changed = state_moved = true;
+		if (r->attempt > j->top[r->slot]) {
+			j->top[r->slot] = (uint16_t)r->attempt;
+			cl_trim_slot(c, ji, r->slot);
+		}
 	} else {
 		uint16_t tl;
 		const char *t;
@@ -117,6 +133,7 @@ int cl_apply_inst(struct cluster *c, const struct rec_inst *r, uint32_t *out)
 		return 0;
 	j = &c->jobs[ji];
 	j->dirty = true;
+	cl_job_changed(c, ji);
 	x = &c->insts[i];
 	if (state_moved && x->state == CLUSTER_RUNNING && x->attempt == 0 && j->mine &&
 	    j->seen_ms && c->now >= j->seen_ms) {
@@ -136,6 +153,14 @@ static void inst_hook(struct cluster *c, uint32_t i)
 	struct node *self = &c->nodes[c->self];
 	int k = cl_local_find(c, i);
 	uint32_t to = j->coord;
+	if (j->gone || x->state == CL_DEAD) {
+		/* Collected while it runs here (a placement the collector never saw): stop it. */
+		if (k >= 0 && c->local[k].started && !c->local[k].killing) {
+			c->local[k].killing = true;
+			cl_push_eff(c, CLUSTER_EFFECT_KILL, 0, NONE, i, NULL);
+		}
+		return;
+	}
 	if (x->state == CLUSTER_ASSIGNED) {
 		uint32_t cpu = 0, mem = 0;
 		if (k >= 0 || !j->have_spec)
@@ -240,8 +265,11 @@ int cl_apply_spec(struct cluster *c, const struct rec_spec *r, const uint8_t *bo
 	j->submitted_ms = r->submitted_ms;
 	j->have_spec = true;
 	j->dirty = true;
+	cl_job_changed(c, ji);
 	c->order_ok = false;
 	job_load_all(c, ji, 1);
+	for (uint32_t s = 0; s < c->jobs[ji].topcap; s++)
+		cl_trim_slot(c, ji, s);
 	/* Assignments here that waited for the spec. */
 	for (uint32_t k = 0; k < c->jobs[ji].ninsts; k++) {
 		uint32_t i = c->jobs[ji].insts[k];
@@ -294,8 +322,10 @@ int cl_apply_ctl(struct cluster *c, const struct rec_ctl *r)
 		j->stopped = true;
 		changed = true;
 	}
-	if (changed)
+	if (changed) {
 		j->dirty = true;
+		cl_job_changed(c, ji);
+	}
 	return changed;
 }
 
@@ -322,7 +352,17 @@ int cl_apply_node(struct cluster *c, const struct rec_node *r)
 
 int cl_apply(struct cluster *c, uint8_t type, union rec *r, const uint8_t *body, size_t len)
 {
+	const char *job = type == CL_REC_SPEC	? r->spec.job
+			  : type == CL_REC_CTL	? r->ctl.job
+			  : type == CL_REC_INST ? r->inst.job
+						: NULL;
+	if (job && c->ntombs && cl_is_gone(c, job)) {
+		c->st.gone_ignored++; /* a tombstone beats every other record of its job */
+		return 0;
+	}
 	switch (type) {
+	case CL_REC_GONE:
+		return cl_apply_gone(c, &r->gone);
 	case CL_REC_SPEC:
 		return cl_apply_spec(c, &r->spec, body, len);
 	case CL_REC_CTL:

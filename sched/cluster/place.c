@@ -219,7 +219,7 @@ static void reconcile(struct cluster *c, uint32_t ji)
 	j->pending = false;
 	last = j->reconciled;
 	j->reconciled = c->now;
-	if (!j->have_spec) {
+	if (!j->have_spec || j->gone) {
 		j->wake =
 			UINT64_MAX; /* nothing to do before the spec arrives (it dirties the job) */
 		return;
@@ -318,6 +318,7 @@ void cluster_tick(struct cluster *c, uint64_t now_ms)
 	uint32_t k = 0;
 	cl_flush_last(c);
 	c->now = now_ms;
+	cl_gc(c);
 	while (k < c->nmine) {
 		uint32_t ji = c->mine[k];
 		struct job *j = &c->jobs[ji];
@@ -337,12 +338,12 @@ uint64_t cluster_deadline(const struct cluster *c)
 	uint64_t d = c->now + c->cfg.tick_ms;
 	for (uint32_t k = 0; k < c->nmine; k++) {
 		const struct job *j = &c->jobs[c->mine[k]];
-		if (!j->mine)
+		if (!j->mine || j->gone)
 			continue;
 		if (j->dirty || (j->pending && j->epoch_seen != c->cap_epoch))
 			return c->now;
 		if (j->wake < d)
 			d = j->wake;
 	}
-	return d;
+	return d < c->next_gc ? d : c->next_gc;
 }

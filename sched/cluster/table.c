@@ -25,16 +25,18 @@ void cluster_config_default(struct cluster_config *c)
 	c->restart_backoff_ms = CLUSTER_RESTART_BACKOFF_MS;
 	c->ended_jobs_keep = CLUSTER_ENDED_JOBS_KEEP;
 	c->rebroadcast_ms = 2000;
+	c->ended_min_keep_ms = CLUSTER_ENDED_MIN_KEEP_MS;
+	c->tombstone_keep_ms = CLUSTER_TOMBSTONE_KEEP_MS;
 }
 
 /* Arrays. */
 int cl_grow_array(void **p, uint32_t *cap, uint32_t need, size_t elem)
 {
-	uint32_t n = *cap ? *cap : 8;
+	uint32_t n = *cap > 8 ? *cap : 8; /* compaction may leave any capacity, even 1 */
 	if (need <= *cap)
 		return 0;
 	while (n < need)
-		n *= 2;
+		n += n / 2; /* 1.5x: every replica holds every table, so slack costs */
 	if (cl_grow(p, (size_t)*cap * elem, (size_t)n * elem))
 		return -ENOMEM;
 	*cap = n;
@@ -266,7 +268,7 @@ void cl_load(struct cluster *c, const struct inst *x, int sign)
 const char *cl_tail_of(const struct cluster *c, const struct inst *x, uint16_t *len)
 {
 	const char *t;
-	if (!x->tail) {
+	if (!x->tail || !c->tails[x->tail - 1]) {
 		*len = 0;
 		return "";
 	}
@@ -368,6 +370,8 @@ void cl_send_inst(struct cluster *c, uint32_t i, uint32_t to)
 {
 	struct rec_inst r;
 	struct buf b = {0};
+	if (c->insts[i].state == CL_DEAD)
+		return;
 	cl_rec_from_inst(c, &c->insts[i], &r);
 	clw_put_hdr(&b, CL_REC_INST);
 	clw_put_inst(&b, &r);
@@ -380,6 +384,8 @@ void cl_emit_inst(struct cluster *c, uint32_t i, uint32_t to)
 {
 	struct rec_inst r;
 	struct buf b = {0};
+	if (c->insts[i].state == CL_DEAD)
+		return;
 	cl_rec_from_inst(c, &c->insts[i], &r);
 	clw_put_hdr(&b, CL_REC_INST);
 	clw_put_inst(&b, &r);

@@ -104,7 +104,7 @@ static bool job_fill(const struct cluster *c, uint32_t ji, struct cluster_job *o
 	const struct job *j = &c->jobs[ji];
 	struct rec_spec r;
 	union rec u;
-	if (!j->have_spec)
+	if (!j->have_spec || j->gone)
 		return false;
 	memset(o, 0, sizeof *o);
 	u.spec.spec = &o->spec;
@@ -161,7 +161,7 @@ bool cluster_job_at(const struct cluster *c, size_t i, struct cluster_job *out)
 		if (cl_grow_array((void **)&m->order, &cap, c->njobs + 1, sizeof *m->order))
 			return false;
 		for (uint32_t ji = 0; ji < c->njobs; ji++)
-			if (c->jobs[ji].have_spec)
+			if (c->jobs[ji].have_spec && !c->jobs[ji].gone)
 				m->order[m->norder++] = ji;
 		sort_idx(c, m->order, m->norder, newer);
 		m->order_ok = true;
@@ -175,10 +175,10 @@ uint32_t cl_job_by_ref(const struct cluster *c, const char *ref)
 {
 	uint32_t ji = cl_job_find(c, ref), best = NONE;
 	if (ji != NONE)
-		return c->jobs[ji].have_spec ? ji : NONE;
+		return c->jobs[ji].have_spec && !c->jobs[ji].gone ? ji : NONE;
 	for (ji = 0; ji < c->njobs; ji++) {
 		const struct job *j = &c->jobs[ji];
-		if (!j->have_spec || !j->name || strcmp(j->name, ref))
+		if (!j->have_spec || j->gone || !j->name || strcmp(j->name, ref))
 			continue;
 		if (best == NONE || (cl_job_live(c, ji) && !cl_job_live(c, best)) ||
 		    (cl_job_live(c, ji) == cl_job_live(c, best) && newer(c, ji, best)))
@@ -229,9 +229,9 @@ size_t cluster_job_insts(const struct cluster *c, const char *job_id, bool all,
 	idx = cl_alloc((size_t)(j->ninsts + 1) * sizeof *idx);
 	if (!idx)
 		return 0;
-	if (j->ninsts)
-		memcpy(idx, j->insts, (size_t)j->ninsts * sizeof *idx);
-	n = j->ninsts;
+	for (uint32_t k = 0; k < j->ninsts; k++)
+		if (c->insts[j->insts[k]].state != CL_DEAD)
+			idx[n++] = j->insts[k];
 	sort_idx(c, idx, n, all ? by_attempt : by_latest);
 	for (uint32_t k = 0; k < n; k++) {
 		if (!all && k && c->insts[idx[k]].slot == c->insts[idx[k - 1]].slot)
@@ -276,12 +276,13 @@ bool cluster_inst_find(const struct cluster *c, const char *name, struct cluster
 	if (*p)
 		return false;
 	ji = cl_job_find(c, id);
-	if (ji == NONE)
+	if (ji == NONE || c->jobs[ji].gone)
 		return false;
 	for (uint32_t k = 0; k < c->jobs[ji].ninsts; k++) {
 		uint32_t i = c->jobs[ji].insts[k];
 		const struct inst *x = &c->insts[i];
-		if (x->slot != slot || (has_attempt && x->attempt != attempt))
+		if (x->slot != slot || (has_attempt && x->attempt != attempt) ||
+		    x->state == CL_DEAD)
 			continue;
 		if (best == NONE || by_latest(c, i, best))
 			best = i;

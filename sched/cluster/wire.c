@@ -155,6 +155,13 @@ void clw_put_node(struct buf *b, const struct rec_node *r)
 	putstr(b, r->writer);
 }
 
+void clw_put_gone(struct buf *b, const struct rec_gone *r)
+{
+	putid(b, r->job);
+	put64(b, r->age_ms);
+	putstr(b, r->writer);
+}
+
 /* Decoding. */
 struct in {
 	const uint8_t *p;
@@ -403,6 +410,11 @@ int clw_get_rec(uint8_t type, const uint8_t *p, size_t n, union rec *r)
 		getstr(&in, r->node.writer, 1, CLUSTER_NAME_MAX);
 		if (r->node.drain > 1 || !r->node.ver)
 			in.err = true;
+		break;
+	case CL_REC_GONE:
+		getid(&in, r->gone.job);
+		r->gone.age_ms = get64(&in);
+		getstr(&in, r->gone.writer, 1, CLUSTER_NAME_MAX);
 		break;
 	default:
 		return -EBADMSG;

@@ -10,7 +10,9 @@
  * invariants are checked (violations abort()):
  *   - a record that decodes encodes back to exactly its bytes (one encoding per record);
  *   - a refused state changes nothing (no partial application);
- *   - the table's state read into a fresh core gives the same digest.
+ *   - the table's state read into a fresh core gives the same digest;
+ *   - a job collected in the base state (its tombstone, CL_REC_GONE, is there) is not
+ *     found again, whatever records of it the input brings.
  * On start, an empty or missing corpus directory (the first non-flag argument) is seeded
  * with valid messages and a state from a short scripted history, so tests/fuzz/run.sh
  * needs no seed generator for this target. */
@@ -28,6 +30,7 @@
 static const char *const names[NAMES] = {"alpha", "beta", "gamma"};
 static uint8_t *base; /* a state */
 static size_t base_len;
+static char gone_id[CLUSTER_JOB_ID_LEN + 1]; /* a job collected in the base state */
 static uint8_t *seeds[256];
 static size_t seed_len[256];
 static int nseeds;
@@ -46,6 +49,8 @@ static struct cluster *core(const char *self)
 	uint8_t seed[32] = {3};
 	struct cluster *c;
 	cluster_config_default(&cfg);
+	cfg.ended_jobs_keep = 1; /* collection runs within an input's ticks */
+	cfg.ended_min_keep_ms = 1000;
 	c = cluster_new(&cfg, self, seed, 1000);
 	for (int i = 0; i < NAMES; i++) {
 		struct cluster_node m;
@@ -109,6 +114,30 @@ static void history(void)
 			cluster_inst_started(c, &in[k], 1200);
 			cluster_inst_ended(c, &in[k], CLUSTER_EXITED, k ? 0 : 1, "out\n", 4, 1300);
 		}
+	/* A third job, collected: a tombstone in the state and a GONE seed. */
+	s.distinct = false;
+	cluster_submit(c, &s, "fuzz", id, &why, 1350);
+	drain(c, true);
+	{
+		struct cluster_job jj;
+		struct rec_gone g;
+		struct buf b = {0};
+		memcpy(g.job, id, sizeof g.job);
+		g.age_ms = 50;
+		snprintf(g.writer, sizeof g.writer, "gamma");
+		clw_put_hdr(&b, CL_REC_GONE);
+		clw_put_gone(&b, &g);
+		check(!b.err && cluster_msg_in(c, b.p, b.n, 1360) == 0, "GONE refused");
+		check(!cluster_job_find(c, id, &jj), "a collected job is still found");
+		memcpy(gone_id, id, sizeof gone_id);
+		if (nseeds < 256) {
+			seeds[nseeds] = malloc(b.n + 1);
+			seeds[nseeds][0] = 0;
+			memcpy(seeds[nseeds] + 1, b.p, b.n);
+			seed_len[nseeds++] = b.n + 1;
+		}
+		clw_buf_free(&b);
+	}
 	cluster_drain(c, "gamma", true, "fuzz", 1400);
 	cluster_scale(c, "web", 2, "fuzz", 1400);
 	cluster_node_down(c, "beta", 1500);
@@ -171,6 +200,9 @@ static void reencode(const uint8_t *p, size_t n)
 	case CL_REC_NODE:
 		clw_put_node(&b, &r.node);
 		break;
+	case CL_REC_GONE:
+		clw_put_gone(&b, &r.gone);
+		break;
 	}
 	check(!b.err && b.n == n - CL_HDR_LEN && !memcmp(b.p, p + CL_HDR_LEN, b.n),
 	      "a record does not encode back to its bytes");
@@ -228,6 +260,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			check(cluster_inst_find(c, name, &in[1]), "a listed instance is not found");
 		}
 	}
+	check(!cluster_job_find(c, gone_id, &j), "a collected job came back");
 	st = cluster_state(c, &len);
 	if (st) {
 		d = core("gamma");

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "sched/cluster/cluster.h"
@@ -43,7 +44,10 @@ enum {
 	E_PARTITION,
 	E_HEAL,
 	E_PHASE_END, /* faults stop */
+	E_OBSERVE,   /* note the outcome of batch jobs that ended (before they are collected) */
 };
+
+#define OBSERVE_MS 5000 /* at most; a quarter of the ended-job minimum age when that is less */
 
 struct task {
 	bool used, started;
@@ -72,6 +76,8 @@ struct sjob {
 	struct cluster_job_spec spec;
 	uint64_t submit_at;
 	uint32_t *ok_exits; /* per slot: successful exits seen (ground truth) */
+	bool observed;	    /* its ended state, as some replica showed it before collection */
+	struct cluster_job seen;
 };
 
 static struct {
@@ -79,7 +85,24 @@ static struct {
 	uint64_t seed, fault_ms, settle_ms, pp_ms, detect_ms, join_ms, tick_ms, converge_max_ms;
 	double loss, part_frac;
 	bool partition;
-} o = {200, 2000, 10, 1, 300000, 120000, 20000, 2000, 500, 250, 600000, 0.01, 0.5, true};
+	uint32_t ended_keep;   /* cluster_config.ended_jobs_keep */
+	uint64_t ended_min_ms; /* cluster_config.ended_min_keep_ms */
+} o = {200,
+       2000,
+       10,
+       1,
+       300000,
+       120000,
+       20000,
+       2000,
+       500,
+       250,
+       600000,
+       0.01,
+       0.5,
+       true,
+       CLUSTER_ENDED_JOBS_KEEP,
+       CLUSTER_ENDED_MIN_KEEP_MS};
 
 static struct node *nodes;
 static struct sjob *jobs;
@@ -91,6 +114,7 @@ static uint64_t overcommits, events, starts, kills, msgs, pushpulls, state_bytes
 static uint64_t lat_n, *lat;
 static struct cluster_stats total;
 static uint32_t *jobmap, jobmap_size;
+static uint64_t observe_ms;
 
 static uint64_t rnd(void)
 {
@@ -173,6 +197,9 @@ static void add_stats(const struct cluster_stats *s)
 	total.duplicates_stopped += s->duplicates_stopped;
 	total.msgs_bad += s->msgs_bad;
 	total.states_bad += s->states_bad;
+	total.jobs_collected += s->jobs_collected;
+	total.tombstones_written += s->tombstones_written;
+	total.gone_ignored += s->gone_ignored;
 }
 
 static void task_end(uint32_t n, uint32_t t, enum cluster_inst_state st, int status)
@@ -257,6 +284,8 @@ static void boot(uint32_t n)
 	struct node *nd = &nodes[n];
 	cluster_config_default(&cfg);
 	cfg.tick_ms = (uint32_t)o.tick_ms;
+	cfg.ended_jobs_keep = o.ended_keep;
+	cfg.ended_min_keep_ms = (uint32_t)o.ended_min_ms;
 	for (int k = 0; k < 32; k++)
 		seed[k] = (uint8_t)rnd();
 	nd->epoch++;
@@ -332,6 +361,41 @@ static void make_job(uint32_t j)
 	memcpy(s->argv, "prog\0arg", 9);
 	s->argv_len = 9;
 	jobs[j].ok_exits = calloc(s->count + 1, sizeof(uint32_t));
+}
+
+/* Batch jobs are collected once ended: note each one's outcome while some replica still
+ * shows it, so that the checks cover collected jobs too. Asked, on each side of a
+ * partition: one replica holding the job, and the replica of the job's coordinator in its
+ * view (the one that collects it, so the one sure to see it ended first). */
+static bool observe_at(struct sjob *j, uint32_t n, struct cluster_job *v)
+{
+	if (n >= o.nodes || !nodes[n].up || !cluster_job_find(nodes[n].c, j->id, v))
+		return false;
+	if (v->state == CLUSTER_JOB_COMPLETE || v->state == CLUSTER_JOB_FAILED) {
+		j->observed = true;
+		j->seen = *v;
+	}
+	return true;
+}
+
+static void observe(void)
+{
+	struct cluster_job v;
+	for (uint32_t ji = 0; ji < o.jobs; ji++) {
+		struct sjob *j = &jobs[ji];
+		if (j->observed || !j->id[0] || j->spec.kind != CLUSTER_BATCH)
+			continue;
+		for (int side = 0; side < 2 && !j->observed; side++) {
+			for (uint32_t k = 0; k < o.nodes; k++) {
+				uint32_t n = (ji + k) % o.nodes;
+				if (nodes[n].side != side || !observe_at(j, n, &v))
+					continue;
+				if (!j->observed && v.coordinator[0])
+					observe_at(j, (uint32_t)atoi(v.coordinator + 1), &v);
+				break;
+			}
+		}
+	}
 }
 
 static void run_event(const struct ev *e)
@@ -474,6 +538,10 @@ static void run_event(const struct ev *e)
 	case E_PHASE_END:
 		faults = false;
 		return;
+	case E_OBSERVE:
+		observe();
+		push(now + observe_ms, E_OBSERVE, 0, 0, NULL, 0);
+		return;
 	}
 }
 
@@ -518,6 +586,7 @@ static void check(void)
 {
 	uint32_t ref = UINT32_MAX, digests_differ = 0, svc_bad = 0, batch_bad = 0, pending = 0;
 	uint32_t svc = 0, batch = 0, batch_failed = 0, dup_completions = 0, up = 0;
+	uint32_t collected_checked = 0, tombs = 0;
 	uint64_t d0 = 0, insts = 0;
 	struct cluster_inst *in = malloc(64 * sizeof *in);
 	for (uint32_t n = 0; n < o.nodes; n++) {
@@ -530,6 +599,7 @@ static void check(void)
 			ref = n;
 			d0 = d;
 			insts = cluster_inst_total(nodes[n].c);
+			tombs = (uint32_t)cluster_stats(nodes[n].c)->tombstones;
 		} else if (d != d0) {
 			digests_differ++;
 		}
@@ -539,8 +609,18 @@ static void check(void)
 		struct cluster_job v;
 		uint32_t running = 0;
 		if (!cluster_job_find(nodes[ref].c, j->id, &v)) {
-			pending++;
-			continue;
+			if (!j->observed || !j->id[0]) {
+				if (pending < 5)
+					fprintf(stderr,
+						"job %s (%s): not in the table, never seen ended\n",
+						j->id,
+						j->spec.kind == CLUSTER_BATCH ? "batch"
+									      : "service");
+				pending++;
+				continue;
+			}
+			v = j->seen; /* collected: its outcome as observed */
+			collected_checked++;
 		}
 		if (j->spec.kind == CLUSTER_SERVICE) {
 			size_t ni = cluster_job_insts(nodes[ref].c, j->id, false, in, 64);
@@ -601,6 +681,8 @@ static void check(void)
 	printf("services=%u\nservices_bad=%u\n", svc, svc_bad);
 	printf("batch=%u\nbatch_failed=%u\nbatch_bad=%u\n", batch, batch_failed, batch_bad);
 	printf("jobs_unknown=%u\n", pending);
+	printf("jobs_in_table=%zu\ntombstones=%u\nbatch_collected_checked=%u\n",
+	       cluster_job_count(nodes[ref].c), tombs, collected_checked);
 	printf("duplicate_completions=%u\n", dup_completions);
 	printf("overcommits=%llu\n", (unsigned long long)overcommits);
 	printf("digests_differ=%u\n", digests_differ);
@@ -612,7 +694,8 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: cluster_sim [--nodes N] [--jobs J] [--seed S] [--crashes K]\n"
 		"  [--fault-s S] [--settle-s S] [--pushpull-s S] [--loss P] [--no-partition]\n"
-		"  [--detect-ms MS] [--tick-ms MS] [--converge-max-s S] [--partition-frac F]\n");
+		"  [--detect-ms MS] [--tick-ms MS] [--converge-max-s S] [--partition-frac F]\n"
+		"  [--ended-keep N] [--ended-min-s S]\n");
 	exit(2);
 }
 
@@ -654,6 +737,10 @@ int main(int argc, char **argv)
 			o.converge_max_ms = strtoull(v, NULL, 0) * 1000;
 		else if (!strcmp(a, "--tick-ms"))
 			o.tick_ms = strtoull(v, NULL, 0);
+		else if (!strcmp(a, "--ended-keep"))
+			o.ended_keep = (uint32_t)atoi(v);
+		else if (!strcmp(a, "--ended-min-s"))
+			o.ended_min_ms = strtoull(v, NULL, 0) * 1000;
 		else
 			usage();
 	}
@@ -692,6 +779,10 @@ int main(int argc, char **argv)
 		push(o.fault_ms * 2 / 3 + 20000, E_HEAL, 0, 0, NULL, 0);
 	}
 	push(o.fault_ms, E_PHASE_END, 0, 0, NULL, 0);
+	observe_ms = o.ended_min_ms / 4 < OBSERVE_MS ? o.ended_min_ms / 4 : OBSERVE_MS;
+	if (observe_ms < o.tick_ms)
+		observe_ms = o.tick_ms;
+	push(observe_ms, E_OBSERVE, 0, 0, NULL, 0);
 	run_until(o.fault_ms + o.settle_ms);
 	/* Convergence: replicas that still differ (a late update lost on the way to some)
 	 * get more push-pull time, in steps, up to converge_max_ms; how much it took is a
@@ -712,14 +803,24 @@ int main(int argc, char **argv)
 	printf("state_bytes_mean=%llu\n",
 	       (unsigned long long)(pushpulls ? state_bytes / (2 * pushpulls) : 0));
 	printf("placements=%llu\nrejections=%llu\nlost=%llu\nrestarts=%llu\nretries=%llu\n"
-	       "duplicates_stopped=%llu\nbad_in=%llu\n",
+	       "duplicates_stopped=%llu\nbad_in=%llu\njobs_collected=%llu\n"
+	       "tombstones_written=%llu\ngone_ignored=%llu\n",
 	       (unsigned long long)total.placements, (unsigned long long)total.rejections,
 	       (unsigned long long)total.lost, (unsigned long long)total.restarts,
 	       (unsigned long long)total.retries, (unsigned long long)total.duplicates_stopped,
-	       (unsigned long long)bad_in);
+	       (unsigned long long)bad_in, (unsigned long long)total.jobs_collected,
+	       (unsigned long long)total.tombstones_written,
+	       (unsigned long long)total.gone_ignored);
 	printf("submit_to_running_ms_median=%llu\nsubmit_to_running_ms_p99=%llu\n",
 	       (unsigned long long)(lat_n ? lat[lat_n / 2] : 0),
 	       (unsigned long long)(lat_n ? lat[lat_n * 99 / 100] : 0));
+	{
+		struct rusage ru;
+		getrusage(RUSAGE_SELF, &ru);
+		fprintf(stderr, "max_rss_mib=%ld\ncpu_s=%.1f\n", ru.ru_maxrss / 1024,
+			(double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+				(double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	fprintf(stderr, "wall_s=%.1f\n",
 		(double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);

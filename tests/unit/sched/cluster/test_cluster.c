@@ -1,4 +1,4 @@
-/* sources: sched/cluster/cluster.c sched/cluster/table.c sched/cluster/merge.c sched/cluster/place.c sched/cluster/view.c sched/cluster/wire.c sched/cluster/mem.c */
+/* sources: sched/cluster/cluster.c sched/cluster/table.c sched/cluster/merge.c sched/cluster/place.c sched/cluster/view.c sched/cluster/wire.c sched/cluster/mem.c sched/cluster/gc.c */
 /* test_cluster.c: the scheduler core's behaviour over a few cores wired together
  * (test_cluster_net.h): coordinators agree and hand over, placement respects resources,
  * constraints and distinct, spread and bin-pack, rejection, LOST and re-placement,

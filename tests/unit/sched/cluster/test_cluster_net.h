@@ -34,10 +34,12 @@ struct net {
 	struct task task[TASKS_MAX];
 	int ntasks;
 	int starts, kills, sends;
-	int over;	    /* admissions beyond a node's capacity */
-	bool record;	    /* keep a copy of every broadcast in log[] */
-	bool mute[NET_MAX]; /* messages to these cores are lost */
-	bool sends_on;	    /* deliver SEND effects too (else broadcasts carry everything) */
+	int over;		   /* admissions beyond a node's capacity */
+	bool record;		   /* keep a copy of every broadcast in log[] */
+	bool mute[NET_MAX];	   /* messages to these cores are lost */
+	bool sends_on;		   /* deliver SEND effects too (else broadcasts carry everything) */
+	struct cluster_config cfg; /* with cfg_set: instead of net_cfg() */
+	bool cfg_set;
 	uint8_t *log[4096];
 	size_t loglen[4096];
 	int nlog;
@@ -65,7 +67,7 @@ static inline void net_announce(struct net *w, int to, int who)
 
 static inline void net_boot(struct net *w, int i)
 {
-	struct cluster_config cfg = net_cfg();
+	struct cluster_config cfg = w->cfg_set ? w->cfg : net_cfg();
 	uint8_t seed[32] = {0};
 	seed[0] = (uint8_t)i;
 	seed[1] = (uint8_t)(w->now >> 8);
@@ -79,9 +81,15 @@ static inline void net_boot(struct net *w, int i)
 		}
 }
 
-static inline void net_init(struct net *w, int n, uint16_t cpus, uint32_t mem)
+/* cfg: NULL for net_cfg(). */
+static inline void net_init_cfg(struct net *w, int n, uint16_t cpus, uint32_t mem,
+				const struct cluster_config *cfg)
 {
 	memset(w, 0, sizeof *w);
+	if (cfg) {
+		w->cfg = *cfg;
+		w->cfg_set = true;
+	}
 	w->n = n;
 	w->now = 1000;
 	for (int i = 0; i < n; i++) {
@@ -91,6 +99,11 @@ static inline void net_init(struct net *w, int n, uint16_t cpus, uint32_t mem)
 	}
 	for (int i = 0; i < n; i++)
 		net_boot(w, i);
+}
+
+static inline void net_init(struct net *w, int n, uint16_t cpus, uint32_t mem)
+{
+	net_init_cfg(w, n, cpus, mem, NULL);
 }
 
 static inline int net_find(struct net *w, const char *name)

@@ -1,4 +1,4 @@
-/* sources: sched/cluster/cluster.c sched/cluster/table.c sched/cluster/merge.c sched/cluster/place.c sched/cluster/view.c sched/cluster/wire.c sched/cluster/mem.c */
+/* sources: sched/cluster/cluster.c sched/cluster/table.c sched/cluster/merge.c sched/cluster/place.c sched/cluster/view.c sched/cluster/wire.c sched/cluster/mem.c sched/cluster/gc.c */
 /* test_merge.c: replication. The same updates in any order, any number of times, give the
  * same table (messages and whole states); garbage, truncated and bit-flipped input is
  * refused with -EBADMSG, counted, and never partly applied; records round-trip. */
