@@ -231,6 +231,18 @@ static void scheduler(struct text *t)
 	one(t, "scheduler_retries_total", "counter", "Batch instances retried.", cs.retries);
 	one(t, "scheduler_duplicates_stopped_total", "counter",
 	    "Duplicate instances stopped after a partition healed.", cs.duplicates_stopped);
+	one(t, "scheduler_jobs_collected_total", "counter",
+	    "Ended jobs collected (tombstoned) and freed here.", cs.jobs_collected);
+	one(t, "scheduler_tombstones", "gauge", "Tombstones of collected jobs held.",
+	    cs.tombstones);
+	one(t, "scheduler_tombstones_written_total", "counter",
+	    "Jobs this node collected as their coordinator.", cs.tombstones_written);
+	one(t, "scheduler_tombstones_expired_total", "counter",
+	    "Tombstones dropped after tombstone_keep_ms.", cs.tombstones_expired);
+	one(t, "scheduler_gone_ignored_total", "counter",
+	    "Records of collected jobs dropped on arrival.", cs.gone_ignored);
+	one(t, "scheduler_attempts_dropped_total", "counter",
+	    "Superseded service attempts dropped from the table.", cs.attempts_dropped);
 	one(t, "scheduler_messages_bad_total", "counter",
 	    "Replication messages and states dropped as malformed.", cs.msgs_bad + cs.states_bad);
 	family(t, "scheduler_place_latency_seconds", "summary",
