@@ -457,7 +457,10 @@ int cluster_submit(struct cluster *c, const struct cluster_job_spec *spec, const
 		*why = "out of memory";
 		return -ENOSPC;
 	}
-	cl_emit(c, &b, cl_rec_key(CL_REC_SPEC, id, 0, 0, NULL), NONE);
+	/* Broadcast, and sent straight to the coordinator, which should not wait for the
+	 * epidemic to bring it (a gossip round or more: submit-to-running). */
+	uint32_t ji = cl_job_find(c, id), to = ji == NONE ? NONE : c->jobs[ji].coord;
+	cl_emit(c, &b, cl_rec_key(CL_REC_SPEC, id, 0, 0, NULL), to == c->self ? NONE : to);
 	clw_buf_free(&b);
 	memcpy(id_out, id, sizeof id);
 	return 0;
@@ -549,6 +552,16 @@ static uint32_t inst_of(const struct cluster *c, const struct cluster_inst *in)
 	return cl_inst_find(c, ji, in->slot, in->attempt, ni);
 }
 
+/* An instance's start or end, reported here, also goes straight to the node its job was
+ * submitted on (besides the broadcast and the coordinator's copy): that is where a
+ * `submit --wait` or a user reading `status` is most likely waiting for it. */
+static void tell_origin(struct cluster *c, uint32_t i)
+{
+	uint32_t o = c->jobs[c->insts[i].job].origin;
+	if (o != NONE && o != c->self && o != c->jobs[c->insts[i].job].coord && c->nodes[o].alive)
+		cl_send_inst(c, i, o);
+}
+
 void cluster_inst_started(struct cluster *c, const struct cluster_inst *inst, uint64_t now_ms)
 {
 	uint32_t i;
@@ -564,8 +577,10 @@ void cluster_inst_started(struct cluster *c, const struct cluster_inst *inst, ui
 		cl_push_eff(c, CLUSTER_EFFECT_KILL, 0, NONE, i, NULL);
 		return;
 	}
-	if (c->insts[i].state == CLUSTER_ASSIGNED)
+	if (c->insts[i].state == CLUSTER_ASSIGNED) {
 		cl_write_inst(c, i, CLUSTER_RUNNING, 0, 0, NULL, 0, c->jobs[c->insts[i].job].coord);
+		tell_origin(c, i);
+	}
 	k = cl_local_find(c, i);
 	if (k >= 0 && (c->insts[i].flags & CL_F_STOP || !active(c->insts[i].state)) &&
 	    !c->local[k].killing) {
@@ -602,4 +617,5 @@ void cluster_inst_ended(struct cluster *c, const struct cluster_inst *inst,
 		st = CLUSTER_STOPPED;
 	cl_write_inst(c, i, st, 0, status, tail, (uint16_t)tail_len,
 		      c->jobs[c->insts[i].job].coord);
+	tell_origin(c, i);
 }

@@ -50,6 +50,7 @@ struct job {
 	uint32_t ctl_count, ctl_writer;
 	uint64_t ctl_ver;
 	uint32_t coord;
+	uint32_t origin; /* the node it was submitted on (its spec's `on`), or NONE */
 	uint64_t coord_h;
 	uint32_t *insts, ninsts, icap;
 	uint32_t slots; /* 1 + the highest slot of any instance */

@@ -263,6 +263,7 @@ int cl_apply_spec(struct cluster *c, const struct rec_spec *r, const uint8_t *bo
 	j->max_retries = s->max_retries;
 	j->spec_count = s->count;
 	j->submitted_ms = r->submitted_ms;
+	j->origin = cl_node_find(c, r->on);
 	j->have_spec = true;
 	j->dirty = true;
 	cl_job_changed(c, ji);

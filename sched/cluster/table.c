@@ -217,6 +217,7 @@ uint32_t cl_job_get(struct cluster *c, const char *id)
 	memcpy(j->id, id, CLUSTER_JOB_ID_LEN + 1);
 	j->h = cl_hash(id, CLUSTER_JOB_ID_LEN);
 	j->coord = NONE;
+	j->origin = NONE;
 	j->ctl_writer = NONE;
 	for (k = j->h & (c->jobmap_size - 1); c->jobmap[k] != NONE;
 	     k = (k + 1) & (c->jobmap_size - 1))
