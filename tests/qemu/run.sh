@@ -84,7 +84,7 @@ else
 		why="${why:+$why; }not every instance exited 0"
 	for s in 0 1 2; do
 		o=$(section "$OUT" "output of $batch.$s (logs $batch.$s)")
-		echo "$o" | grep -qx 'hello from shoal task' && echo "$o" | grep -qx 'argv\[1\] = from make run' ||
+		grep -qx 'hello from shoal task' <<<"$o" && grep -qx 'argv\[1\] = from make run' <<<"$o" ||
 			why="${why:+$why; }no hello output in $batch.$s's section"
 	done
 fi
