@@ -20,8 +20,8 @@
 #                   so it runs only with CLUSTER_SIM_BIG=1. Measured (2026-11-28, seed 7):
 #                   all checks pass (3,971 services at count, 6,029 batch jobs done once,
 #                   5,029 of them collected and checked as observed, 0 over-commits, 1,000
-#                   identical replicas after 210 s of extra push-pull); 9.6 GiB peak RSS,
-#                   1,350-1,470 s CPU (27-30 min wall on a shared 2-core machine). At 300
+#                   identical replicas after 210 s of extra push-pull); 9.7 GiB peak RSS,
+#                   1,350-1,840 s CPU (27-33 min wall on a shared 2-core machine). At 300
 #                   nodes / 3,000 jobs: 0.83 GiB and 55 s CPU (1.20 GiB, 54 s before
 #                   collection and the bound on service attempts).
 # Usage: scripts/bench/cluster_sim.sh [--results FILE]
