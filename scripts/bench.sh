@@ -11,7 +11,8 @@
 #   BENCH_LINUX_ISO_RUNS Linux ISO boots (default 3, ~8 s each; 0 skips the Linux ISO)
 #   BENCH_NET_RUNS=3     boots per guest for the network figures (scripts/bench/net.py)
 #   GOSSIP_SIM_BIG=1     the 10,000-node simulations (scripts/bench/gossip_sim.sh)
-#   BENCH_TASKS_RUNS=3   boots per guest for the task figures (scripts/bench/tasks.py)
+#   BENCH_TASKS_RUNS=5   boots per guest for the task figures (scripts/bench/tasks.py; a cold
+#                        primes pass varies by 10% between boots, so 3 are too few)
 #   BENCH_SMP=4 BENCH_MEM=128 BENCH_MACHINE=q35 BENCH_NODEFAULTS=1 BENCH_KVM=1 (0: no probe)
 set -euo pipefail
 
@@ -77,7 +78,7 @@ python3 scripts/bench/gossip.py --top "$top" --results "$out/results.txt" || rc=
 # Task figures (issue 5): spawn-to-exit, null system call, futex switch and primes, shoal
 # beside the Linux guest.
 python3 scripts/bench/tasks.py --top "$top" --linux-dir "$out/linux" --results "$out/results.txt" \
-	--runs "${BENCH_TASKS_RUNS:-3}" --smp "${BENCH_SMP:-4}" --mem "${BENCH_MEM:-128}" \
+	--runs "${BENCH_TASKS_RUNS:-5}" --smp "${BENCH_SMP:-4}" --mem "${BENCH_MEM:-128}" \
 	--machine "${BENCH_MACHINE:-q35}" --kvm "${BENCH_KVM:-1}" || rc=1
 
 # Scheduler figures (issue 6): placement throughput of the core in the simulator (5,000
