@@ -366,8 +366,9 @@ uint64_t cl_rec_key(uint8_t type, const char *a, uint32_t slot, uint32_t attempt
 	return cl_mix(h);
 }
 
-/* The record of instance i, sent to node `to` alone (no broadcast). */
-void cl_send_inst(struct cluster *c, uint32_t i, uint32_t to)
+/* The record of instance i: broadcast (and sent to `to` as well, unless NONE), or sent to
+ * `to` alone. */
+static void inst_out(struct cluster *c, uint32_t i, uint32_t to, bool broadcast)
 {
 	struct rec_inst r;
 	struct buf b = {0};
@@ -376,23 +377,17 @@ void cl_send_inst(struct cluster *c, uint32_t i, uint32_t to)
 	cl_rec_from_inst(c, &c->insts[i], &r);
 	clw_put_hdr(&b, CL_REC_INST);
 	clw_put_inst(&b, &r);
-	cl_push_eff(c, CLUSTER_EFFECT_SEND,
-		    cl_rec_key(CL_REC_INST, r.job, r.slot, r.attempt, r.node), to, NONE, &b);
+	uint64_t key = cl_rec_key(CL_REC_INST, r.job, r.slot, r.attempt, r.node);
+	if (broadcast)
+		cl_emit(c, &b, key, to);
+	else
+		cl_push_eff(c, CLUSTER_EFFECT_SEND, key, to, NONE, &b);
 	clw_buf_free(&b);
 }
 
-void cl_emit_inst(struct cluster *c, uint32_t i, uint32_t to)
-{
-	struct rec_inst r;
-	struct buf b = {0};
-	if (c->insts[i].state == CL_DEAD)
-		return;
-	cl_rec_from_inst(c, &c->insts[i], &r);
-	clw_put_hdr(&b, CL_REC_INST);
-	clw_put_inst(&b, &r);
-	cl_emit(c, &b, cl_rec_key(CL_REC_INST, r.job, r.slot, r.attempt, r.node), to);
-	clw_buf_free(&b);
-}
+void cl_send_inst(struct cluster *c, uint32_t i, uint32_t to) { inst_out(c, i, to, false); }
+
+void cl_emit_inst(struct cluster *c, uint32_t i, uint32_t to) { inst_out(c, i, to, true); }
 
 int cl_local_find(const struct cluster *c, uint32_t i)
 {
